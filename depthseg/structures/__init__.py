@@ -1,0 +1,3 @@
+from .depth_data_sample import DepthDataSample
+
+__all__ = ['DepthDataSample']
