@@ -1,0 +1,5 @@
+from .pose_cnn import PoseCNN
+from .pose_decoder import PoseDecoder
+from .pose_net import PoseCNNNet, ResnetPoseNet
+
+__all__ = ['PoseCNN', 'PoseDecoder', 'PoseCNNNet', 'ResnetPoseNet']

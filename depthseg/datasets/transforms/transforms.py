@@ -1,0 +1,126 @@
+"""Geometric and photometric transforms shared by all frames of a sample.
+
+Random draws follow the original Monodepth2 item (spec §2.4): one Python
+``random.random()`` per decision, one colour-jitter draw (torch RNG, as
+torchvision's ``ColorJitter.get_params``) per sample (quirk Q1). Resizing
+uses PIL LANCZOS, the filter formerly called ANTIALIAS (quirk Q3).
+"""
+import random
+from typing import Optional
+
+import numpy as np
+import torchvision.transforms as T
+import torchvision.transforms.functional as TF
+from mmcv.transforms import BaseTransform
+from PIL import Image
+
+from depthseg.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class RandomFlip(BaseTransform):
+    """Flip all frames (and ``gt_depth``) left-right together.
+
+    Flips when ``random.random() > 1 - prob`` (``> 0.5`` at the default, as
+    the original). Needs ``imgs`` (PIL); sets ``flip``. K is unchanged (Q8).
+    """
+
+    def __init__(self, prob: float = 0.5):
+        self.prob = prob
+
+    def transform(self, results: dict) -> dict:
+        flip = random.random() > 1 - self.prob
+        if flip:
+            results['imgs'] = {
+                fid: img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+                for fid, img in results['imgs'].items()
+            }
+            if 'gt_depth' in results:
+                results['gt_depth'] = np.ascontiguousarray(
+                    results['gt_depth'][:, ::-1])
+        results['flip'] = flip
+        return results
+
+
+@TRANSFORMS.register_module()
+class ResizePyramid(BaseTransform):
+    """Build a LANCZOS image pyramid per frame.
+
+    Scale 0 is the native image resized to (height, width); scale s is
+    resized from scale s−1 to (height // 2**s, width // 2**s).
+    Adds ``color`` ({frame_id: [uint8 H_s×W_s×3 for s]}) and ``img_shape``.
+    """
+
+    def __init__(self, height: int, width: int, num_scales: int = 4):
+        self.height = height
+        self.width = width
+        self.num_scales = num_scales
+
+    def transform(self, results: dict) -> dict:
+        color = {}
+        for fid, img in results['imgs'].items():
+            levels = []
+            for s in range(self.num_scales):
+                size = (self.width // 2**s, self.height // 2**s)  # PIL: W, H
+                img = img.resize(size, Image.Resampling.LANCZOS)
+                levels.append(np.array(img, dtype=np.uint8))
+            color[fid] = levels
+        results['color'] = color
+        results['img_shape'] = (self.height, self.width)
+        return results
+
+
+@TRANSFORMS.register_module()
+class ColorJitter(BaseTransform):
+    """Colour jitter drawn once per sample and shared by all frames (Q1).
+
+    With probability ``prob`` (``random.random() > 1 - prob``), draws one
+    order of the four ops and one factor each (brightness / contrast /
+    saturation in [1−x, 1+x], hue in [−h, h]) and applies them to scale 0
+    of every frame with torchvision's PIL functional ops.
+    Adds ``color_aug`` ({frame_id: uint8 H×W×3}; a copy of scale 0 when not
+    applied) and ``color_jitter`` (the params, or None).
+    """
+
+    def __init__(self, brightness: float = 0.2, contrast: float = 0.2,
+                 saturation: float = 0.2, hue: float = 0.1,
+                 prob: float = 0.5):
+        self._ranges = T.ColorJitter(brightness, contrast, saturation, hue)
+        self.prob = prob
+
+    def get_params(self) -> dict:
+        """One draw: ``order`` (permutation of 0..3 = brightness, contrast,
+        saturation, hue) and the factors (None for a disabled op)."""
+        r = self._ranges
+        order, b, c, s, h = T.ColorJitter.get_params(
+            r.brightness, r.contrast, r.saturation, r.hue)
+        return dict(order=[int(i) for i in order], brightness=b, contrast=c,
+                    saturation=s, hue=h)
+
+    @staticmethod
+    def apply(img: Image.Image, params: dict) -> Image.Image:
+        """Apply a fixed jitter (from :meth:`get_params`) to a PIL image."""
+        ops = ((TF.adjust_brightness, 'brightness'),
+               (TF.adjust_contrast, 'contrast'),
+               (TF.adjust_saturation, 'saturation'),
+               (TF.adjust_hue, 'hue'))
+        for i in params['order']:
+            fn, key = ops[i]
+            if params[key] is not None:
+                img = fn(img, params[key])
+        return img
+
+    def transform(self, results: dict,
+                  params: Optional[dict] = None) -> dict:
+        if params is None and random.random() > 1 - self.prob:
+            params = self.get_params()
+        color_aug = {}
+        for fid, levels in results['color'].items():
+            if params is None:
+                color_aug[fid] = levels[0].copy()
+            else:
+                out = self.apply(Image.fromarray(levels[0]), params)
+                color_aug[fid] = np.array(out, dtype=np.uint8)
+        results['color_aug'] = color_aug
+        results['color_jitter'] = params
+        return results

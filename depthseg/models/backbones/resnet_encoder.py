@@ -1,0 +1,192 @@
+"""Monodepth2 ResNet encoder (spec §3.1) on a torchvision ResNet."""
+import os
+from typing import List, Optional
+
+import torch
+import torchvision.models as tvm
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
+from torchvision.models.resnet import BasicBlock, Bottleneck
+
+from depthseg.registry import MODELS
+
+# depth -> (block, blocks per stage, torchvision V1 ImageNet weights)
+RESNET_ARCHS = {
+    18: (BasicBlock, (2, 2, 2, 2), tvm.ResNet18_Weights.IMAGENET1K_V1),
+    34: (BasicBlock, (3, 4, 6, 3), tvm.ResNet34_Weights.IMAGENET1K_V1),
+    50: (Bottleneck, (3, 4, 6, 3), tvm.ResNet50_Weights.IMAGENET1K_V1),
+    101: (Bottleneck, (3, 4, 23, 3), tvm.ResNet101_Weights.IMAGENET1K_V1),
+    152: (Bottleneck, (3, 8, 36, 3), tvm.ResNet152_Weights.IMAGENET1K_V1),
+}
+MULTI_IMAGE_DEPTHS = (18, 50)
+
+
+def resnet_num_ch_enc(depth: int) -> List[int]:
+    """Channels of the 5 encoder features: [64, 64, 128, 256, 512] for
+    ResNet18/34, entries 1..4 ×4 for deeper ResNets."""
+    if depth not in RESNET_ARCHS:
+        raise ValueError(f'ResNet depth must be one of {list(RESNET_ARCHS)}, '
+                         f'got {depth}')
+    scale = 4 if depth > 34 else 1
+    return [64] + [c * scale for c in (64, 128, 256, 512)]
+
+
+class ResNetMultiImageInput(tvm.ResNet):
+    """torchvision ResNet whose conv1 takes ``num_input_images`` RGB images
+    stacked on channels (3n inputs); a replaced conv1 is kaiming-initialised
+    (fan_out, relu) like the other convolutions."""
+
+    def __init__(self, block, layers, num_input_images: int = 1):
+        super().__init__(block, list(layers))
+        if num_input_images == 1:
+            return
+        self.conv1 = nn.Conv2d(3 * num_input_images, 64, kernel_size=7,
+                               stride=2, padding=3, bias=False)
+        nn.init.kaiming_normal_(self.conv1.weight, mode='fan_out',
+                                nonlinearity='relu')
+
+
+@MODELS.register_module()
+class ResnetEncoder(BaseModule):
+    """Monodepth2 ResNet encoder returning 5 feature maps.
+
+    Args:
+        depth: 18, 34, 50, 101 or 152.
+        num_input_images: images stacked on channels (2 for the pose
+            encoder); more than 1 only for depths 18 and 50.
+        pretrained: ``'imagenet'`` (torchvision V1 ImageNet weights, fetched
+            through the torch hub cache), a path to a torchvision-style
+            ResNet state dict, or None (random init). Loaded by
+            :meth:`init_weights`; with more than one input image the 3-channel
+            ``conv1.weight`` is tiled n times along the input channels and
+            divided by n. Without :meth:`init_weights` the model keeps its
+            random init.
+        norm_eval: keep every BatchNorm in eval mode (frozen running
+            statistics) while the module is in training mode.
+        init_cfg: mmengine init config; exclusive with ``pretrained``.
+
+    The torchvision ResNet is the attribute ``encoder`` (keys
+    ``encoder.conv1.weight``, …, including the unused ``encoder.fc``).
+    """
+
+    def __init__(self, depth: int = 18, num_input_images: int = 1,
+                 pretrained: Optional[str] = 'imagenet',
+                 norm_eval: bool = False, init_cfg=None):
+        super().__init__(init_cfg)
+        if pretrained is not None and init_cfg is not None:
+            raise ValueError('ResnetEncoder: set either `pretrained` or '
+                             '`init_cfg`, not both (use pretrained=None with '
+                             'an init_cfg).')
+        self.num_ch_enc = resnet_num_ch_enc(depth)
+        if num_input_images > 1 and depth not in MULTI_IMAGE_DEPTHS:
+            raise ValueError(f'ResnetEncoder: num_input_images > 1 needs a '
+                             f'depth in {MULTI_IMAGE_DEPTHS}, got {depth}')
+        self.depth = depth
+        self.num_input_images = num_input_images
+        self.pretrained = pretrained
+        self.norm_eval = norm_eval
+        block, layers, _ = RESNET_ARCHS[depth]
+        self.encoder = ResNetMultiImageInput(block, layers, num_input_images)
+
+    def init_weights(self):
+        """Apply ``init_cfg`` (mmengine), then load ``pretrained`` once."""
+        load = self.pretrained is not None and not self.is_init
+        super().init_weights()
+        if load:
+            self.load_pretrained(self.pretrained)
+
+    def load_pretrained(self, pretrained: str):
+        """Load ImageNet (``'imagenet'``) or file weights into ``encoder``.
+
+        Raises RuntimeError if the weights cannot be fetched or do not match
+        the architecture (keys and shapes are listed).
+        """
+        if pretrained == 'imagenet':
+            state, source = self._fetch_imagenet(), 'the ImageNet download'
+        else:
+            path = os.path.expanduser(pretrained)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(
+                    f'ResnetEncoder: pretrained file {path!r} does not exist. '
+                    f"Use pretrained='imagenet', a torchvision ResNet state "
+                    f'dict file, or pretrained=None (random init).')
+            state = torch.load(path, map_location='cpu', weights_only=True)
+            source = f'file {path!r}'
+        weight = state.get('conv1.weight')
+        n = self.num_input_images
+        if n > 1 and weight is not None and weight.shape[1] == 3:
+            state['conv1.weight'] = torch.cat([weight] * n, 1) / n
+        self._check_state_dict(state, source)
+        self.encoder.load_state_dict(state)
+
+    def _fetch_imagenet(self) -> dict:
+        """torchvision V1 ImageNet state dict (hub cache, else download)."""
+        url = RESNET_ARCHS[self.depth][2].url
+        try:
+            return torch.hub.load_state_dict_from_url(
+                url, map_location='cpu', check_hash=True, weights_only=True)
+        except OSError as err:  # includes URLError and socket errors
+            cache = os.path.join(torch.hub.get_dir(), 'checkpoints')
+            name = os.path.basename(url)
+            raise RuntimeError(
+                f'ResnetEncoder: could not fetch the ImageNet weights of '
+                f'ResNet{self.depth} from {url} ({err}). Fix: put the file '
+                f'{name} into {cache}/ (default ~/.cache/torch/hub/'
+                f'checkpoints/), or train from scratch with pretrained=None, '
+                f"or point to a local copy with pretrained='/path/to/"
+                f"{name}' in the config, e.g. --cfg-options "
+                f'model.depth_encoder.pretrained=None') from err
+
+    def _check_state_dict(self, state: dict, source: str):
+        """Raise unless ``state`` has exactly the keys and shapes of
+        ``encoder``; a missing ``num_batches_tracked`` (files saved by PyTorch
+        < 0.4.1) keeps the model's value."""
+        own = self.encoder.state_dict()
+        for key in own:
+            if key.endswith('num_batches_tracked') and key not in state:
+                state[key] = own[key]
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        wrong = []
+        for key in own:
+            shape = tuple(getattr(state.get(key), 'shape', ()))
+            if key in state and shape != tuple(own[key].shape):
+                wrong.append(f'{key}: file {shape} != model '
+                             f'{tuple(own[key].shape)}')
+        if missing or unexpected or wrong:
+            lines = [f'ResnetEncoder(depth={self.depth}, num_input_images='
+                     f'{self.num_input_images}): weights from {source} do not '
+                     f'match the architecture (expected a torchvision ResNet'
+                     f'{self.depth} state dict).']
+            if missing:
+                lines.append(f'missing keys ({len(missing)}): '
+                             + ', '.join(missing))
+            if unexpected:
+                lines.append(f'unexpected keys ({len(unexpected)}): '
+                             + ', '.join(unexpected))
+            if wrong:
+                lines.append(f'shape mismatches ({len(wrong)}): '
+                             + '; '.join(wrong))
+            raise RuntimeError('\n'.join(lines))
+
+    def train(self, mode: bool = True):
+        """Set train/eval mode; with ``norm_eval`` BatchNorms stay in eval."""
+        super().train(mode)
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self
+
+    def forward(self, img: Tensor) -> List[Tensor]:
+        """img: B×3n×H×W in [0, 1] -> 5 features at H/2, H/4, H/8, H/16, H/32
+        with ``num_ch_enc`` channels; normalised as (img - 0.45) / 0.225."""
+        enc = self.encoder
+        x = (img - 0.45) / 0.225
+        f0 = enc.relu(enc.bn1(enc.conv1(x)))
+        f1 = enc.layer1(enc.maxpool(f0))
+        f2 = enc.layer2(f1)
+        f3 = enc.layer3(f2)
+        f4 = enc.layer4(f3)
+        return [f0, f1, f2, f3, f4]

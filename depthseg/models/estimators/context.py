@@ -1,0 +1,112 @@
+"""The per-step context that every loss plugin reads.
+
+Depth, poses, sampling grids and warped images are computed once, lazily, on
+first access, so plugins share exactly the same geometry.
+"""
+from typing import Callable, Dict, Hashable, Sequence
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from depthseg.models.utils.geometry import backproject, disp_to_depth, project
+
+
+class LazyDict(dict):
+    """A dict that fills a missing key with ``fn(key)`` and caches it."""
+
+    def __init__(self, fn: Callable[[Hashable], object]):
+        super().__init__()
+        self._fn = fn
+
+    def __missing__(self, key):
+        value = self[key] = self._fn(key)
+        return value
+
+
+class DepthContext:
+    """Inputs and predictions of one view of one training batch.
+
+    Attributes:
+        inputs: the preprocessed batch: ``color[f][s]`` (B×3×H_s×W_s, [0, 1],
+            un-augmented pyramid), ``color_aug[f]`` (B×3×H×W), ``K[s]``,
+            ``inv_K[s]`` (B×4×4) and optionally ``stereo_T`` (B×4×4).
+        disp: ``{s: B×1×H/2^s×W/2^s}`` sigmoid disparity of the depth net.
+        pose_params: ``{f: params}`` from the pose net (turned into matrices
+            by its ``to_matrix``), or ``{f: B×4×4}`` matrices.
+        depth: lazy ``{s: B×1×h×w}`` depth used for warping, at full
+            resolution (``multiscale='full'``) or at scale s (``'native'``).
+        poses: lazy ``{(f, s): B×4×4}`` target->source transforms.
+        grids: lazy ``{(f, s): B×h×w×2}`` sampling grids.
+        warped: lazy ``{(f, s): B×3×h×w}`` warped un-augmented sources.
+        state: scratch space plugins use to share results (masks, errors).
+    """
+
+    def __init__(self, inputs: dict, disp: Dict[int, Tensor],
+                 frame_ids: Sequence, scales: Sequence[int],
+                 pose_params: dict = None, pose_net=None,
+                 min_depth: float = 0.1, max_depth: float = 100.,
+                 multiscale: str = 'full', align_corners: bool = True,
+                 padding_mode: str = 'border'):
+        assert multiscale in ('full', 'native'), multiscale
+        self.inputs = inputs
+        self.disp = disp
+        self.frame_ids = list(frame_ids)
+        self.source_ids = self.frame_ids[1:]
+        self.scales = list(scales)
+        self.pose_params = pose_params or {}
+        self.pose_net = pose_net
+        self.min_depth, self.max_depth = min_depth, max_depth
+        self.multiscale = multiscale
+        self.align_corners = align_corners
+        self.padding_mode = padding_mode
+        self.state = {}
+        self.depth = LazyDict(self._depth)
+        self.poses = LazyDict(self._pose)
+        self.grids = LazyDict(self._grid)
+        self.warped = LazyDict(self._warp)
+
+    def source_scale(self, s: int) -> int:
+        """Pyramid level the images are warped at for loss scale s."""
+        return 0 if self.multiscale == 'full' else s
+
+    def color(self, f, s: int) -> Tensor:
+        """Un-augmented image of frame f at pyramid level s."""
+        return self.inputs['color'][f][s]
+
+    def target(self, s: int) -> Tensor:
+        return self.color(0, self.source_scale(s))
+
+    def source(self, f, s: int) -> Tensor:
+        return self.color(f, self.source_scale(s))
+
+    def _depth(self, s: int) -> Tensor:
+        disp = self.disp[s]
+        if self.multiscale == 'full':
+            size = self.color(0, 0).shape[-2:]
+            if disp.shape[-2:] != size:
+                disp = F.interpolate(disp, size, mode='bilinear',
+                                     align_corners=False)
+        return disp_to_depth(disp, self.min_depth, self.max_depth)[1]
+
+    def _pose(self, key) -> Tensor:
+        f, s = key
+        if f == 's':
+            return self.inputs['stereo_T']
+        params = self.pose_params[f]
+        if isinstance(params, Tensor):  # a given B×4×4 matrix
+            return params
+        return self.pose_net.to_matrix(params, self.depth[s])
+
+    def _grid(self, key) -> Tensor:
+        f, s = key
+        src = self.source_scale(s)
+        depth = self.depth[s]
+        points = backproject(depth, self.inputs['inv_K'][src])
+        return project(points, self.inputs['K'][src], self.poses[f, s],
+                       *depth.shape[-2:])
+
+    def _warp(self, key) -> Tensor:
+        f, s = key
+        return F.grid_sample(self.source(f, s), self.grids[f, s],
+                             mode='bilinear', padding_mode=self.padding_mode,
+                             align_corners=self.align_corners)

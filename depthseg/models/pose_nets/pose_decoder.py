@@ -1,0 +1,59 @@
+"""Monodepth2 pose decoder (spec §3.4)."""
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from depthseg.registry import MODELS
+
+
+@MODELS.register_module()
+class PoseDecoder(BaseModule):
+    """Relative poses from the last feature map of one or more encodings.
+
+    Args:
+        num_ch_enc: encoder feature channels (only the last is used).
+        num_input_features: number of feature lists given to forward.
+        num_frames_to_predict_for: F, poses predicted per sample; defaults
+            to ``num_input_features - 1``.
+        stride: stride of the two 3×3 convolutions.
+
+    Modules: ``net`` = [squeeze (1×1), pose0 (3×3), pose1 (3×3), pose2
+    (1×1, 6F outputs)], all with bias, as in Monodepth2's ``pose.pth``.
+    """
+
+    def __init__(self, num_ch_enc: Sequence[int], num_input_features: int,
+                 num_frames_to_predict_for: Optional[int] = None,
+                 stride: int = 1, init_cfg=None):
+        super().__init__(init_cfg)
+        if num_frames_to_predict_for is None:
+            num_frames_to_predict_for = num_input_features - 1
+        self.num_ch_enc = list(num_ch_enc)
+        self.num_input_features = num_input_features
+        self.num_frames_to_predict_for = num_frames_to_predict_for
+        self.net = nn.ModuleList([
+            nn.Conv2d(self.num_ch_enc[-1], 256, 1),
+            nn.Conv2d(num_input_features * 256, 256, 3, stride, 1),
+            nn.Conv2d(256, 256, 3, stride, 1),
+            nn.Conv2d(256, 6 * num_frames_to_predict_for, 1),
+        ])
+        self.relu = nn.ReLU()
+
+    def forward(self, input_features: List[List[Tensor]]
+                ) -> Tuple[Tensor, Tensor]:
+        """input_features: ``num_input_features`` encoder feature lists.
+
+        Returns (axisangle, translation), each B×F×1×3: the spatial mean of
+        the last convolution scaled by 0.01 (axis-angle in radians,
+        translation in units of the depth scale).
+        """
+        squeeze = self.net[0]
+        x = torch.cat([self.relu(squeeze(f[-1])) for f in input_features], 1)
+        for i, conv in enumerate(self.net[1:]):
+            x = conv(x)
+            if i < 2:
+                x = self.relu(x)
+        x = 0.01 * x.mean(3).mean(2).view(-1, self.num_frames_to_predict_for,
+                                          1, 6)
+        return x[..., :3], x[..., 3:]

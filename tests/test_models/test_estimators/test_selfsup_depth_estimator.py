@@ -1,0 +1,86 @@
+"""The estimator on a real packed batch from a tiny KITTI tree."""
+from pathlib import Path
+from unittest.mock import MagicMock
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+
+from depthseg.registry import DATASETS, MODELS
+from depthseg.testing.kitti_tree import make_kitti_raw_tree
+from depthseg.utils import register_all_modules
+
+register_all_modules()
+MODEL_CFG = str(Path(__file__).resolve().parents[3] / 'configs/_base_/models/monodepth2_r18.py')
+H, W = 64, 192
+
+
+def model_cfg(**overrides):
+    cfg = Config.fromfile(MODEL_CFG).model
+    cfg.depth_encoder.pretrained = None
+    cfg.pose_net.encoder.pretrained = None
+    cfg.update(overrides)
+    return cfg
+
+
+def batch(tmp_path, frame_ids=(0, -1, 1), size=2):
+    tree = make_kitti_raw_tree(str(tmp_path), size=(H, W))
+    ds = DATASETS.build(dict(
+        type='KittiRawDataset', data_root=tree['root'],
+        ann_file=tree['train'], frame_ids=list(frame_ids),
+        pipeline=[
+            dict(type='LoadFrames'), dict(type='RandomFlip', prob=0.5),
+            dict(type='ResizePyramid', height=H, width=W, num_scales=4),
+            dict(type='ColorJitter', prob=0.5), dict(type='PackDepthInputs')
+        ]))
+    return pseudo_collate([ds[i] for i in range(size)])
+
+
+@pytest.mark.parametrize('frame_ids', [(0, -1, 1), (0, 's'), (0, -1, 1, 's')])
+def test_train_step(tmp_path, frame_ids):
+    cfg = model_cfg(frame_ids=list(frame_ids))
+    if 's' == frame_ids[-1] and len(frame_ids) == 2:
+        cfg.pose_net = None
+    model = MODELS.build(cfg)
+    data = batch(tmp_path, frame_ids)
+    optim = MagicMock()
+    log_vars = model.train_step(data, optim)
+    assert set(log_vars) == {'loss', 'loss_photometric', 'loss_smooth'}
+    assert torch.isfinite(log_vars['loss'])
+    optim.update_params.assert_called_once()
+    # gradients reach the depth and (for temporal frames) the pose network
+    loss = model(**model.data_preprocessor(data, True), mode='loss')
+    sum(loss.values()).backward()
+    assert model.depth_encoder.encoder.conv1.weight.grad.abs().sum() > 0
+    if model.pose_net is not None:
+        grad = model.pose_net.decoder.net[-1].weight.grad
+        assert grad.abs().sum() > 0
+
+
+def test_predict_and_tensor(tmp_path):
+    model = MODELS.build(model_cfg(test_cfg=dict(depth_scale=5.4)))
+    model.eval()
+    data = batch(tmp_path)
+    samples = model.val_step(data)
+    assert samples[0].pred_depth_map.data.shape == (1, H, W)
+    disp = samples[0].pred_disp_map.data
+    assert torch.allclose(samples[0].pred_depth_map.data, 5.4 / disp)
+    out = model(**model.data_preprocessor(data), mode='tensor')
+    assert sorted(out) == [0, 1, 2, 3] and out[3].shape[-2:] == (H // 8,
+                                                                 W // 8)
+
+
+def test_bad_frame_ids():
+    with pytest.raises(ValueError, match='start with the target frame 0'):
+        MODELS.build(model_cfg(frame_ids=[-1, 0, 1]))
+    with pytest.raises(ValueError, match='needs a pose_net'):
+        MODELS.build(model_cfg(pose_net=None))
+
+
+def test_duplicate_loss_terms(tmp_path):
+    cfg = model_cfg(losses=[dict(type='SmoothnessLoss'),
+                            dict(type='SmoothnessLoss')])
+    model = MODELS.build(cfg)
+    with pytest.raises(KeyError, match='loss_smooth'):
+        model.train_step(batch(tmp_path), MagicMock())

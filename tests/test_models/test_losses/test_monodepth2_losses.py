@@ -1,0 +1,103 @@
+"""Monodepth2 losses against monodepth2_losses.npz (values of the original)."""
+import numpy as np
+import torch
+
+from depthseg.models.estimators.context import DepthContext
+from depthseg.models.losses import (PhotometricLoss, SmoothnessLoss,
+                                    automask_min, edge_aware_smoothness,
+                                    mean_normalise, reprojection_error,
+                                    ssim_loss)
+from depthseg.models.utils.geometry import transformation_from_parameters
+from depthseg.testing.fixtures import load_fixture
+
+T = torch.from_numpy
+TOL = dict(rtol=1e-10, atol=1e-12)
+
+
+def test_ssim():
+    for name in ('SSIM', 'SSIM_constant'):
+        i, o = load_fixture('monodepth2_losses', name)
+        out = ssim_loss(T(i['x']), T(i['y']))
+        np.testing.assert_allclose(out.numpy(), o['ssim_loss'], **TOL)
+    zeros, ones = torch.zeros(1, 3, 6, 7), torch.ones(1, 3, 6, 7)
+    assert torch.allclose(ssim_loss(zeros, ones), torch.tensor(0.49995))
+    assert ssim_loss(ones, ones).abs().max() == 0
+
+
+def test_reprojection_error():
+    i, o = load_fixture('monodepth2_losses', 'compute_reprojection_loss')
+    out = reprojection_error(T(i['pred']), T(i['target']))
+    np.testing.assert_allclose(out.numpy(), o['reprojection_loss'], **TOL)
+    i, o = load_fixture('monodepth2_losses',
+                        'compute_reprojection_loss_no_ssim')
+    out = reprojection_error(T(i['pred']), T(i['target']), use_ssim=False)
+    np.testing.assert_allclose(out.numpy(), o['reprojection_loss'], **TOL)
+
+
+def test_automask_min():
+    i, o = load_fixture('monodepth2_losses', 'automask_min')
+    to_opt, idxs, sel = automask_min(T(i['identity_reprojection_loss']),
+                                     T(i['reprojection_loss']), T(i['noise']))
+    np.testing.assert_allclose(to_opt.numpy(), o['to_optimise'], **TOL)
+    np.testing.assert_array_equal(idxs.numpy(), o['idxs'])
+    np.testing.assert_array_equal(sel.numpy(), o['identity_selection'])
+
+
+def test_smoothness():
+    i, o = load_fixture('monodepth2_losses', 'get_smooth_loss')
+    out = edge_aware_smoothness(T(i['disp']), T(i['img']))
+    np.testing.assert_allclose(out.item(), o['smooth_loss'], **TOL)
+    i, o = load_fixture('monodepth2_losses', 'get_smooth_loss_mean_normalised')
+    norm = mean_normalise(T(i['disp']))
+    np.testing.assert_allclose(norm.numpy(), o['norm_disp'], **TOL)
+    out = edge_aware_smoothness(norm, T(i['color']))
+    np.testing.assert_allclose(out.item(), o['smooth_loss'], **TOL)
+    # closed form: disp = column index, constant image -> 1.0
+    disp = torch.arange(8.).expand(1, 1, 5, 8)
+    assert edge_aware_smoothness(disp, torch.ones(1, 3, 5, 8)) == 1.0
+
+
+def e2e_context():
+    i, o = load_fixture('monodepth2_losses', 'compute_losses_e2e')
+    names = {-1: 'm1', 1: 'p1'}
+    color = {0: [T(i[f'color_0_s{s}']) for s in range(4)]}
+    poses = {}
+    for f, n in names.items():
+        color[f] = [T(i[f'color_{n}_s0'])]
+        poses[f] = transformation_from_parameters(
+            T(i[f'axisangle_{n}']), T(i[f'translation_{n}']), invert=f < 0)
+    inputs = dict(color=color, K=[T(i['K'])], inv_K=[T(i['inv_K'])],
+                  automask_noise={s: T(i[f'noise_s{s}']) for s in range(4)})
+    disp = {s: T(i[f'disp_s{s}']) for s in range(4)}
+    ctx = DepthContext(inputs, disp, [0, -1, 1], range(4), pose_params=poses)
+    return ctx, o, names
+
+
+def test_compute_losses_e2e():
+    ctx, o, names = e2e_context()
+    tol = dict(rtol=1e-9, atol=1e-12)
+    photo = PhotometricLoss()(ctx)['loss_photometric']
+    smooth = SmoothnessLoss()(ctx)['loss_smooth']
+    np.testing.assert_allclose((photo + smooth).item(), o['loss'], **tol)
+    for f, n in names.items():
+        np.testing.assert_allclose(ctx.poses[f, 0].numpy(),
+                                   o[f'cam_T_cam_{n}'], **tol)
+        np.testing.assert_allclose(ctx.grids[f, 0].numpy(),
+                                   o[f'sample_{n}_s0'], **tol)
+        np.testing.assert_allclose(ctx.warped[f, 0].numpy(),
+                                   o[f'color_{n}_s0'], **tol)
+    for s in range(4):
+        np.testing.assert_allclose(ctx.depth[s].numpy(), o[f'depth_s{s}'],
+                                   **tol)
+        np.testing.assert_allclose(ctx.state['min_reproj'][s].numpy(),
+                                   o[f'to_optimise_s{s}'], **tol)
+        np.testing.assert_array_equal(ctx.state['automask'][s].numpy(),
+                                      o[f'identity_selection_s{s}'])
+    # the original's per-scale total = photometric_s + smoothness_s
+    loss_s = [
+        ctx.state['min_reproj'][s].mean().item() +
+        SmoothnessLoss(scales=[s])(ctx)['loss_smooth'].item()
+        for s in range(4)
+    ]
+    np.testing.assert_allclose(loss_s, [o[f'loss_s{s}'] for s in range(4)],
+                               **tol)
