@@ -1,3 +1,9 @@
+from .dist import init_cpu_dist_if_needed
+# importing fileio registers the 'atomic_local' mmengine file backend
+from .fileio import AtomicLocalBackend, atomic_write
 from .setup_env import register_all_modules
 
-__all__ = ['register_all_modules']
+__all__ = [
+    'register_all_modules', 'init_cpu_dist_if_needed', 'AtomicLocalBackend',
+    'atomic_write'
+]

@@ -1,0 +1,62 @@
+# Runtime settings shared by every depthseg config (epoch-based training).
+
+# look up `type=` names in the depthseg registries first, then mmengine's
+default_scope = 'depthseg'
+
+# environment
+env_cfg = dict(
+    # cudnn autotuning: off, so runs are reproducible
+    cudnn_benchmark=False,
+    # fork dataloader workers; opencv runs single-threaded inside them
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # NCCL on GPUs; tools/train.py switches to gloo on CPU-only machines
+    dist_cfg=dict(backend='nccl'),
+)
+
+# hooks every run needs
+default_hooks = dict(
+    # time each iteration and the data loading
+    timer=dict(type='IterTimerHook'),
+    # print and record logs every 50 iterations; metrics per epoch
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=True),
+    # step the learning-rate / momentum schedulers
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # save every epoch, keep the newest 3; .pth files and the
+    # last_checkpoint pointer are written atomically (crash-safe)
+    checkpoint=dict(
+        type='AtomicCheckpointHook',
+        interval=1,
+        by_epoch=True,
+        max_keep_ckpts=3,
+        backend_args=dict(backend='atomic_local')),
+    # reshuffle distributed samplers with the epoch number
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+
+# save / restore python, numpy, torch (and CUDA) RNG states in checkpoints,
+# so a resumed run continues exactly like an uninterrupted one
+custom_hooks = [dict(type='RNGStateHook')]
+
+# where scalars and images go: files in work_dir and TensorBoard event files
+vis_backends = [
+    dict(type='LocalVisBackend'),
+    dict(type='TensorboardVisBackend'),
+]
+visualizer = dict(
+    type='Visualizer', vis_backends=vis_backends, name='visualizer')
+
+# average logged values over the logging interval, report epochs
+log_processor = dict(by_epoch=True)
+
+# logging verbosity
+log_level = 'INFO'
+
+# checkpoint to initialise the weights from (weights only, no resume)
+load_from = None
+
+# resume from load_from, or from work_dir/last_checkpoint if load_from=None
+resume = False
+
+# seed python/numpy/torch; deterministic=True also forces deterministic
+# cuDNN / torch algorithms (slower)
+randomness = dict(seed=0, deterministic=False)

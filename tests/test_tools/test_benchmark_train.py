@@ -1,0 +1,26 @@
+import re
+
+from tool_helpers import ROOT, finish, start, write_toy_config
+
+BENCHMARK = ROOT / 'tools' / 'analysis_tools' / 'benchmark_train.py'
+
+
+def test_benchmark_train_prints_figures(tmp_path):
+    config = write_toy_config(tmp_path)
+    output = finish(
+        start([
+            BENCHMARK, config, '--iters', 3, '--warmup', 1, '--batch-size', 4,
+            '--num-workers', 1, '--cfg-options', 'model.noise=0'
+        ],
+              cwd=tmp_path))
+    lines = output.splitlines()
+    assert 'device: cpu, batch size: 4, workers: 1, timed steps: 3 ' \
+        '(+1 warm-up)' in lines
+    patterns = [
+        r'train: \d+\.\d\d img/s',
+        r'data: \d+\.\d\d img/s per worker \(1 worker\)',
+        r'peak memory: \d+\.\d MiB \(max RSS of the main process\)',
+    ]
+    for pattern in patterns:
+        assert any(re.fullmatch(pattern, line) for line in lines), pattern
+    assert not list(tmp_path.glob('work_dirs'))  # temporary work_dir only

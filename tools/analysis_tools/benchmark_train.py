@@ -1,0 +1,147 @@
+r"""Measure training and data-loading throughput of a config.
+
+Example::
+
+    python tools/analysis_tools/benchmark_train.py CONFIG --iters 50 \
+        --warmup 5 --batch-size 8 --num-workers 4
+
+Prints one figure per line: training images/s (data loading, forward,
+backward and optimizer step, i.e. batch size x steps / time), data-loading
+images/s per worker (iterating the dataloader alone) and the peak memory
+(max RSS of the process on CPU, ``torch.cuda.max_memory_allocated`` on GPU).
+"""
+import argparse
+import itertools
+import os.path as osp
+import resource
+import sys
+import tempfile
+import time
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+import depthseg  # noqa: E402,F401  (this checkout's depthseg, patches)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Benchmark training and data-loading speed')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--iters', type=int, default=50, help='timed training steps')
+    parser.add_argument(
+        '--warmup', type=int, default=5, help='untimed warm-up steps')
+    parser.add_argument(
+        '--batch-size', type=int, help='override train_dataloader.batch_size')
+    parser.add_argument(
+        '--num-workers',
+        type=int,
+        help='override train_dataloader.num_workers')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value pairs')
+    return parser.parse_args()
+
+
+def build(cfg, work_dir):
+    """Build the model, optimizer wrapper and train dataloader."""
+    cfg.work_dir = work_dir
+    cfg.launcher = 'none'
+    cfg.load_from = None
+    cfg.resume = False
+    cfg.log_level = 'WARNING'  # keep the output to the figures
+    runner = Runner.from_cfg(cfg)
+    optim_wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
+    dataloader = Runner.build_dataloader(
+        cfg.train_dataloader, seed=runner.seed)
+    return runner.model, optim_wrapper, dataloader
+
+
+def _sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def time_training(model, optim_wrapper, batches, warmup, iters):
+    """Seconds for ``iters`` train steps after ``warmup`` untimed ones."""
+    model.train()
+    for _ in range(warmup):
+        model.train_step(next(batches), optim_wrapper=optim_wrapper)
+    _sync()
+    start = time.perf_counter()
+    for _ in range(iters):
+        model.train_step(next(batches), optim_wrapper=optim_wrapper)
+    _sync()
+    return time.perf_counter() - start
+
+
+def time_loading(batches, warmup, iters):
+    """Seconds for fetching ``iters`` batches after ``warmup`` ones."""
+    for _ in range(warmup):
+        next(batches)
+    start = time.perf_counter()
+    for _ in range(iters):
+        next(batches)
+    return time.perf_counter() - start
+
+
+def endless(dataloader):
+    """Iterate over the dataloader forever (new epoch when exhausted)."""
+    return itertools.chain.from_iterable(itertools.repeat(dataloader))
+
+
+def peak_memory():
+    """(MiB, description) of the peak memory of this process."""
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**20, 'CUDA allocated'
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # kilobytes on Linux, bytes on macOS
+    rss = rss / 2**20 if sys.platform == 'darwin' else rss / 2**10
+    return rss, 'max RSS of the main process'
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.batch_size is not None:
+        cfg.train_dataloader.batch_size = args.batch_size
+    if args.num_workers is not None:
+        cfg.train_dataloader.num_workers = args.num_workers
+        if args.num_workers == 0:
+            cfg.train_dataloader.persistent_workers = False
+    batch_size = cfg.train_dataloader.batch_size
+    workers = cfg.train_dataloader.get('num_workers', 0)
+
+    with tempfile.TemporaryDirectory() as work_dir:
+        model, optim_wrapper, dataloader = build(cfg, work_dir)
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+        train_s = time_training(model, optim_wrapper, endless(dataloader),
+                                args.warmup, args.iters)
+        load_s = time_loading(endless(dataloader), args.warmup, args.iters)
+    memory, kind = peak_memory()
+
+    images = batch_size * args.iters
+    print(f'device: {"cuda" if torch.cuda.is_available() else "cpu"}, '
+          f'batch size: {batch_size}, workers: {workers}, '
+          f'timed steps: {args.iters} (+{args.warmup} warm-up)')
+    print(f'train: {images / train_s:.2f} img/s')
+    loader = ('main process' if workers == 0 else
+              f'{workers} worker' + ('s' if workers > 1 else ''))
+    print(f'data: {images / load_s / max(workers, 1):.2f} img/s per worker '
+          f'({loader})')
+    print(f'peak memory: {memory:.1f} MiB ({kind})')
+
+
+if __name__ == '__main__':
+    main()

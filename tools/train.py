@@ -1,0 +1,264 @@
+"""Train a depthseg model.
+
+Single process: ``python tools/train.py CONFIG [options]``; several
+processes or machines: ``tools/dist_train.sh CONFIG N [options]`` (torchrun,
+nccl on GPUs, gloo on CPU-only machines); SLURM: ``tools/slurm_train.sh``.
+"""
+import argparse
+import difflib
+import logging
+import os
+import os.path as osp
+import re
+import sys
+
+# make `import depthseg` work from any directory without `pip install`
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+import mmengine.registry  # noqa: E402
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+from mmengine.logging import print_log  # noqa: E402
+from mmengine.registry import RUNNERS, Registry  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+import depthseg.registry  # noqa: E402
+from depthseg.utils import init_cpu_dist_if_needed  # noqa: E402
+
+_UNKNOWN_TYPE = re.compile(r"'?(?P<type>[^\s']+) is not in the "
+                           r'(?P<scope>[\w.]+)::(?P<registry>[\w ]+) registry')
+
+
+class UnknownTypeError(KeyError):
+    """A config names a ``type`` that no registry knows."""
+
+    def __str__(self):
+        return self.args[0]
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a depthseg model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from the given checkpoint; without a path, resume from '
+        'the latest checkpoint in the work directory')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='enable automatic mixed precision training (needs a GPU)')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='do not evaluate checkpoints during training')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value pairs such as '
+        '"train_cfg.max_epochs=2"; lists as key="[a,b]" or key=a,b, nested '
+        'lists/tuples as key="[(a,b),(c,d)]" (quotes needed, no spaces)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch in torch >= 2.0 passes `--local-rank`, older
+    # launchers `--local_rank`; torchrun only sets LOCAL_RANK
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg, args):
+    """Merge the command line arguments into the config."""
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # work_dir priority: CLI > config > work_dirs/<config stem>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        _enable_amp(cfg)
+
+    # `--resume` alone: work_dir/last_checkpoint; `--resume PATH`: PATH
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+    return cfg
+
+
+def _enable_amp(cfg):
+    """Switch ``OptimWrapper`` to ``AmpOptimWrapper`` (dynamic loss scale).
+
+    mmengine 0.10.7's ``AmpOptimWrapper`` asserts that CUDA (or NPU/MLU/MUSA)
+    is available, whatever its ``dtype``, so AMP is refused on CPU-only
+    machines with a clear message instead of an assertion inside the Runner.
+    """
+    if not torch.cuda.is_available():
+        raise SystemExit(
+            'tools/train.py: --amp needs a GPU: mmengine 0.10.7\'s '
+            'AmpOptimWrapper asserts a CUDA/NPU/MLU/MUSA device, so neither '
+            'float16 nor bfloat16 AMP runs on CPU. Run without --amp here.')
+    wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper_type == 'AmpOptimWrapper':
+        print_log(
+            'AMP training is already enabled in your config.',
+            logger='current',
+            level=logging.WARNING)
+        return
+    assert wrapper_type == 'OptimWrapper', (
+        '`--amp` is only supported when the optimizer wrapper type is '
+        f'`OptimWrapper` but got {wrapper_type}.')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def setup_cpu_distributed(cfg) -> bool:
+    """Prepare a ``--launcher pytorch`` run on a machine without CUDA.
+
+    Creates the gloo process group (so mmengine skips its CUDA-only
+    ``init_dist``) and selects ``CPUSafeDistributedDataParallel`` (mmengine
+    passes ``device_ids``, which DDP rejects for CPU modules).
+
+    Returns:
+        True if the process group was created here.
+    """
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return False
+    if cfg.launcher != 'pytorch':
+        raise SystemExit(
+            f'tools/train.py: --launcher {cfg.launcher} needs CUDA (mmengine '
+            'calls torch.cuda.set_device). On CPU-only machines use '
+            'tools/dist_train.sh, i.e. --launcher pytorch.')
+    created = init_cpu_dist_if_needed(cfg.launcher, backend='gloo')
+    cfg.setdefault('env_cfg', ConfigDict())
+    cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
+    cfg.env_cfg.dist_cfg.backend = 'gloo'
+    wrapper_cfg = ConfigDict(cfg.get('model_wrapper_cfg') or {})
+    wrapper_type = wrapper_cfg.get('type', 'MMDistributedDataParallel')
+    if wrapper_type == 'MMDistributedDataParallel':
+        # scoped name: Runner.wrap_model looks the type up with
+        # mmengine's root MODEL_WRAPPERS.get, which ignores default_scope
+        wrapper_cfg.type = 'depthseg.CPUSafeDistributedDataParallel'
+    # mmengine reads these only when model_wrapper_cfg is unset; keep them
+    wrapper_cfg.setdefault('find_unused_parameters',
+                           cfg.get('find_unused_parameters', False))
+    wrapper_cfg.setdefault('broadcast_buffers', False)
+    cfg.model_wrapper_cfg = wrapper_cfg
+    return created
+
+
+def explain_build_error(err: Exception, cfg, config_path: str):
+    """A clear message if ``err`` comes from an unknown ``type`` in the config.
+
+    mmengine reports unknown types as a long KeyError ("X is not in the
+    scope::name registry ...") or, where it looks types up with
+    ``Registry.get`` (optimizers, model wrappers), as an unrelated TypeError.
+    Returns None if no unknown type explains ``err``.
+    """
+    match = isinstance(err, KeyError) and _UNKNOWN_TYPE.search(str(err))
+    if match:
+        name, scope, registry = match.group('type', 'scope', 'registry')
+        where = f"{scope} (registry '{registry}')"
+        candidates = _registered_names(
+            r for r in _registries() if r.name == registry)
+    else:
+        unknown = find_unknown_types(cfg)
+        if not unknown:
+            return None
+        name, where = unknown[0], 'depthseg or mmengine'
+        candidates = _registered_names(_registries())
+    msg = f"{config_path}: '{name}' is not registered in {where}."
+    close = difflib.get_close_matches(name, candidates)
+    if close:
+        msg += ' Did you mean ' + ' or '.join(f"'{c}'" for c in close) + '?'
+    return msg + (' Check the spelling or register the module (in a '
+                  "package listed in the registry's locations, or via "
+                  'custom_imports).')
+
+
+def find_unknown_types(cfg) -> list:
+    """``type`` names in ``cfg`` that no depthseg or mmengine registry has."""
+    registries = list(_registries())
+    unknown = []
+
+    def visit(node):
+        if isinstance(node, dict):
+            name = node.get('type')
+            if isinstance(name, str) and not any(
+                    reg.get(name) for reg in registries):
+                unknown.append(name)
+            nodes = node.values()
+        elif isinstance(node, (list, tuple)):
+            nodes = node
+        else:
+            return
+        for child in nodes:
+            visit(child)
+
+    visit(cfg.to_dict())
+    return unknown
+
+
+def _registries():
+    """depthseg's registries, then mmengine's root registries."""
+    for module in (depthseg.registry, mmengine.registry):
+        for obj in vars(module).values():
+            if isinstance(obj, Registry):
+                yield obj
+
+
+def _registered_names(registries) -> list:
+    """Every name visible from ``registries`` (including their parents)."""
+    names = set()
+    for registry in registries:
+        while registry is not None:
+            names.update(registry.module_dict)
+            registry = registry.parent
+    return sorted(names)
+
+
+def main():
+    args = parse_args()
+    cfg = merge_args(Config.fromfile(args.config), args)
+    created_group = setup_cpu_distributed(cfg)
+    try:
+        if 'runner_type' not in cfg:
+            runner = Runner.from_cfg(cfg)
+        else:
+            runner = RUNNERS.build(cfg)
+        runner.train()
+    except Exception as err:
+        msg = explain_build_error(err, cfg, args.config)
+        if msg is None:
+            raise
+        raise UnknownTypeError(msg) from err
+    if created_group:
+        dist.destroy_process_group()
+
+
+if __name__ == '__main__':
+    main()
