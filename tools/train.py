@@ -26,7 +26,8 @@ from mmengine.registry import RUNNERS, Registry  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import depthseg.registry  # noqa: E402
-from depthseg.utils import init_cpu_dist_if_needed  # noqa: E402
+from depthseg.utils import (disable_pretrained,  # noqa: E402
+                            init_cpu_dist_if_needed)
 
 _UNKNOWN_TYPE = re.compile(r"'?(?P<type>[^\s']+) is not in the "
                            r'(?P<scope>[\w.]+)::(?P<registry>[\w ]+) registry')
@@ -102,6 +103,14 @@ def merge_args(cfg, args):
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+
+    if cfg.get('resume') or cfg.get('load_from'):
+        # the weights come from the checkpoint: do not download ImageNet ones
+        changed = disable_pretrained(cfg.get('model', {}))
+        if changed:
+            print_log('weights come from the checkpoint; not loading '
+                      'pretrained weights for ' + ', '.join(changed),
+                      logger='current')
 
     if args.no_validate:
         cfg.val_cfg = None

@@ -35,7 +35,8 @@ default_hooks = dict(
 
 # save / restore python, numpy, torch (and CUDA) RNG states in checkpoints,
 # so a resumed run continues exactly like an uninterrupted one
-custom_hooks = [dict(type='RNGStateHook')]
+# and refuse checkpoints of another architecture (mmengine only warns)
+custom_hooks = [dict(type='RNGStateHook'), dict(type='CheckpointCheckHook')]
 
 # where scalars and images go: files in work_dir and TensorBoard event files
 vis_backends = [

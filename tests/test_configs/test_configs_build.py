@@ -5,26 +5,13 @@ import pytest
 from mmengine.config import Config
 
 from depthseg.registry import MODELS
-from depthseg.utils import register_all_modules
+from depthseg.utils import disable_pretrained, register_all_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (ROOT / 'configs').rglob('*.py')
                  if '_base_' not in p.parts)
 
 register_all_modules()
-
-
-def _no_pretrained(cfg):
-    """Turn off ImageNet downloads anywhere in a model config."""
-    if isinstance(cfg, dict):
-        for key, value in cfg.items():
-            if key == 'pretrained' and isinstance(value, str):
-                cfg[key] = None
-            else:
-                _no_pretrained(value)
-    elif isinstance(cfg, (list, tuple)):
-        for value in cfg:
-            _no_pretrained(value)
 
 
 def test_configs_found():
@@ -35,7 +22,7 @@ def test_configs_found():
 def test_config_builds(path):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'depthseg'
-    _no_pretrained(cfg.model)
+    disable_pretrained(cfg.model)
     model = MODELS.build(cfg.model)
     assert sum(p.numel() for p in model.parameters()) > 0
     ann = cfg.train_dataloader.dataset.ann_file

@@ -3,7 +3,8 @@ import os.path as osp
 from mmengine.config import Config
 from mmengine.registry import HOOKS, VISBACKENDS, init_default_scope
 
-from depthseg.engine.hooks import AtomicCheckpointHook, RNGStateHook
+from depthseg.engine.hooks import (AtomicCheckpointHook, CheckpointCheckHook,
+                                   RNGStateHook)
 
 CONFIG = osp.join(
     osp.dirname(__file__), '..', '..', 'configs', '_base_',
@@ -24,6 +25,7 @@ def test_default_runtime_builds():
     assert hooks['checkpoint'].backend_args == dict(backend='atomic_local')
     assert hooks['checkpoint'].by_epoch and hooks['checkpoint'].interval == 1
     assert hooks['logger'].log_metric_by_epoch
-    assert [type(HOOKS.build(h)) for h in cfg.custom_hooks] == [RNGStateHook]
+    assert [type(HOOKS.build(h)) for h in cfg.custom_hooks
+            ] == [RNGStateHook, CheckpointCheckHook]
     for backend in cfg.visualizer.vis_backends:
         assert VISBACKENDS.get(backend['type']) is not None

@@ -67,7 +67,7 @@ class ResnetEncoder(BaseModule):
         init_cfg: mmengine init config; exclusive with ``pretrained``.
 
     The torchvision ResNet is the attribute ``encoder`` (keys
-    ``encoder.conv1.weight``, …, including the unused ``encoder.fc``).
+    ``encoder.conv1.weight``, …, including the unused, frozen ``encoder.fc``).
     """
 
     def __init__(self, depth: int = 18, num_input_images: int = 1,
@@ -88,6 +88,9 @@ class ResnetEncoder(BaseModule):
         self.norm_eval = norm_eval
         block, layers, _ = RESNET_ARCHS[depth]
         self.encoder = ResNetMultiImageInput(block, layers, num_input_images)
+        # kept for checkpoint compatibility, never used: frozen so that
+        # optimisers and DDP do not wait for its gradients
+        self.encoder.fc.requires_grad_(False)
 
     def init_weights(self):
         """Apply ``init_cfg`` (mmengine), then load ``pretrained`` once."""

@@ -78,12 +78,15 @@ class PhotometricLoss(BaseModule):
         use_ssim: SSIM term on (``--no_ssim`` = False).
         ssim_weight: weight of the SSIM term (0.85).
         identity_first: order of identity/reprojection channels.
+        noise_scale: std of the tie-break noise added to identity errors
+            (1e-5; 0 makes the loss deterministic, e.g. to compare runs
+            whose processes draw different random numbers).
     """
 
     def __init__(self, loss_weight: float = 1.0, automask: bool = True,
                  avg_reprojection: bool = False, use_ssim: bool = True,
                  ssim_weight: float = 0.85, identity_first: bool = True,
-                 init_cfg=None):
+                 noise_scale: float = 1e-5, init_cfg=None):
         super().__init__(init_cfg)
         self.loss_weight = loss_weight
         self.automask = automask
@@ -91,6 +94,7 @@ class PhotometricLoss(BaseModule):
         self.use_ssim = use_ssim
         self.ssim_weight = ssim_weight
         self.identity_first = identity_first
+        self.noise_scale = noise_scale
 
     def error(self, pred: Tensor, target: Tensor) -> Tensor:
         return reprojection_error(pred, target, self.ssim_weight,
@@ -120,7 +124,8 @@ class PhotometricLoss(BaseModule):
             identity, reproj = self.scale_errors(ctx, s)
             noise = ctx.inputs.get('automask_noise', {}).get(s)
             to_optimise, _, won = automask_min(identity, reproj, noise,
-                                               self.identity_first)
+                                               self.identity_first,
+                                               self.noise_scale)
             automasks[s] = won.detach()
             minima[s] = to_optimise.detach()
             total = total + to_optimise.mean()

@@ -1,0 +1,22 @@
+"""Config helpers shared by the tools and the APIs."""
+from typing import List
+
+
+def disable_pretrained(cfg, path: str = 'model') -> List[str]:
+    """Set every string ``pretrained`` entry below ``cfg`` to None, in place.
+
+    Used when the weights come from a checkpoint anyway (resume, test,
+    inference), so nothing is downloaded. Returns the changed key paths.
+    """
+    changed = []
+    if isinstance(cfg, dict):
+        for key, value in cfg.items():
+            if key == 'pretrained' and isinstance(value, str):
+                cfg[key] = None
+                changed.append(f'{path}.{key}')
+            else:
+                changed += disable_pretrained(value, f'{path}.{key}')
+    elif isinstance(cfg, (list, tuple)):
+        for i, value in enumerate(cfg):
+            changed += disable_pretrained(value, f'{path}.{i}')
+    return changed
