@@ -10,3 +10,6 @@ train_dataloader = dict(
         ann_file='{{ fileDirname }}/../../splits/kitti/eigen_full/'
         'train_files.txt',
         frame_ids=[0, 's']))
+# stereo-trained: metric depth = 5.4 x depth (model test_cfg), no median
+# scaling (evaluate_depth.py --eval_stereo)
+test_evaluator = dict(scaling='none')

@@ -6,6 +6,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 from torch import Tensor, nn
 
+from depthseg.evaluation.functional import batch_post_process_disparity
 from depthseg.models.utils.geometry import disp_to_depth
 from depthseg.registry import MODELS
 from depthseg.structures import DepthDataSample
@@ -33,7 +34,11 @@ class SelfSupDepthEstimator(BaseModel):
             at its own resolution (``--v1_multiscale``).
         align_corners, padding_mode: ``grid_sample`` settings of the warp.
         test_cfg: ``depth_scale`` (multiplies predicted depth, e.g. 5.4 for
-            stereo models to get metres).
+            stereo models to get metres), ``flip_post_process`` (average with
+            the prediction of the flipped image, as the original's
+            ``--post_process``), ``predict_depth`` (default True) and
+            ``predict_pose`` (pose of frame 1 relative to frame 0, for
+            odometry evaluation).
     """
 
     def __init__(self, depth_encoder: dict, depth_decoder: dict,
@@ -62,7 +67,9 @@ class SelfSupDepthEstimator(BaseModel):
         self.warp_cfg = dict(multiscale=multiscale,
                              align_corners=align_corners,
                              padding_mode=padding_mode)
-        self.test_cfg = {'depth_scale': 1.0, **(test_cfg or {})}
+        self.test_cfg = dict(depth_scale=1.0, flip_post_process=False,
+                             predict_depth=True, predict_pose=False)
+        self.test_cfg.update(test_cfg or {})
         self.depth_encoder = MODELS.build(depth_encoder)
         if 'num_ch_enc' not in depth_decoder and hasattr(
                 self.depth_encoder, 'num_ch_enc'):
@@ -106,17 +113,35 @@ class SelfSupDepthEstimator(BaseModel):
 
     def predict(self, inputs: dict,
                 data_samples: List[DepthDataSample]) -> List[DepthDataSample]:
-        """Fill ``pred_disp_map`` (scaled disparity, 1/units) and
-        ``pred_depth_map`` (depth × ``test_cfg.depth_scale``) at network
-        resolution for each sample."""
-        disp = self.extract_disp(inputs['color_aug'][0])[0]
-        scaled_disp, depth = disp_to_depth(disp, self.min_depth,
-                                           self.max_depth)
-        depth = depth * self.test_cfg['depth_scale']
-        for i, sample in enumerate(data_samples):
-            sample.pred_disp_map = PixelData(data=scaled_disp[i])
-            sample.pred_depth_map = PixelData(data=depth[i])
+        """Fill each sample with ``pred_disp_map`` (scaled disparity,
+        1/units, network resolution), ``pred_depth_map`` (depth ×
+        ``depth_scale``) and the ``depth_scale`` metainfo; with
+        ``predict_pose`` also ``pred_pose`` (4×4, frame 0 -> frame 1)."""
+        cfg = self.test_cfg
+        if cfg['predict_depth']:
+            scaled_disp = self.predict_scaled_disp(inputs['color_aug'][0])
+            depth = cfg['depth_scale'] / scaled_disp
+            for i, sample in enumerate(data_samples):
+                sample.pred_disp_map = PixelData(data=scaled_disp[i])
+                sample.pred_depth_map = PixelData(data=depth[i])
+                sample.set_metainfo(dict(depth_scale=cfg['depth_scale']))
+        if cfg['predict_pose']:
+            pose = self.pose_net(inputs['color_aug'], [0, 1])[1]
+            matrices = self.pose_net.to_matrix(pose)
+            for sample, matrix in zip(data_samples, matrices):
+                sample.pred_pose = matrix
         return data_samples
+
+    def predict_scaled_disp(self, img: Tensor) -> Tensor:
+        """B×3×H×W image -> B×1×H×W scaled disparity (``disp_to_depth``),
+        flip-post-processed when ``test_cfg.flip_post_process``."""
+        if not self.test_cfg['flip_post_process']:
+            disp = self.extract_disp(img)[0]
+            return disp_to_depth(disp, self.min_depth, self.max_depth)[0]
+        disp = self.extract_disp(torch.cat([img, img.flip(-1)]))[0]
+        scaled = disp_to_depth(disp, self.min_depth, self.max_depth)[0]
+        left, right = scaled.chunk(2)
+        return batch_post_process_disparity(left, right.flip(-1))
 
     def forward(self, inputs: dict, data_samples=None, mode: str = 'tensor'):
         if mode == 'loss':

@@ -84,3 +84,26 @@ def test_duplicate_loss_terms(tmp_path):
     model = MODELS.build(cfg)
     with pytest.raises(KeyError, match='loss_smooth'):
         model.train_step(batch(tmp_path), MagicMock())
+
+
+def test_flip_post_process_and_pose(tmp_path):
+    from depthseg.evaluation.functional import batch_post_process_disparity
+    from depthseg.models.utils.geometry import disp_to_depth
+    model = MODELS.build(model_cfg(test_cfg=dict(
+        flip_post_process=True, predict_pose=True, depth_scale=5.4)))
+    model.eval()
+    data = model.data_preprocessor(batch(tmp_path))
+    img = data['inputs']['color_aug'][0]
+    with torch.no_grad():
+        samples = model(**data, mode='predict')
+        plain = disp_to_depth(model.extract_disp(img)[0])[0]
+        flipped = disp_to_depth(model.extract_disp(img.flip(-1))[0])[0]
+        pose = model.pose_net(data['inputs']['color_aug'], [0, 1])[1]
+    ref = batch_post_process_disparity(plain, flipped.flip(-1))
+    for i, sample in enumerate(samples):
+        assert torch.allclose(sample.pred_disp_map.data, ref[i], atol=1e-6)
+        assert sample.metainfo['depth_scale'] == 5.4
+        assert sample.pred_pose.shape == (4, 4)
+        assert not pose['invert']
+    # the blend uses the flipped prediction near the left border only
+    assert torch.allclose(ref[..., :5], flipped.flip(-1)[..., :5])

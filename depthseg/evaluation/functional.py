@@ -1,0 +1,208 @@
+"""Pure NumPy (and torch) evaluation functions of Monodepth2.
+
+Spec ``monodepth2.md`` §8: ``compute_errors`` (§8.3), the per-image loop of
+``evaluate_depth.py`` (§8.2), flip post-processing (§8.2 step 3) and the
+5-frame absolute trajectory error of ``evaluate_pose.py`` (§8.4). Arrays keep
+their dtype (the original evaluates float32 maps in float32).
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+
+#: Metric names in the order of :func:`compute_depth_errors`.
+DEPTH_ERROR_NAMES = ('abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'a1', 'a2',
+                     'a3')
+#: Every per-image metric of :func:`evaluate_depth_sample`.
+DEPTH_METRIC_NAMES = DEPTH_ERROR_NAMES + ('abs_err', )
+
+
+def compute_depth_errors(gt: np.ndarray, pred: np.ndarray) -> tuple:
+    """Monodepth2's ``compute_errors`` on matching 1-D arrays of depths.
+
+    Returns:
+        ``(abs_rel, sq_rel, rmse, rmse_log, a1, a2, a3)``; ``a_k`` is the
+        fraction with ``max(gt/pred, pred/gt) < 1.25**k``, ``rmse_log`` uses
+        the natural log.
+    """
+    thresh = np.maximum((gt / pred), (pred / gt))
+    a1 = (thresh < 1.25).mean()
+    a2 = (thresh < 1.25**2).mean()
+    a3 = (thresh < 1.25**3).mean()
+    rmse = np.sqrt(((gt - pred)**2).mean())
+    rmse_log = np.sqrt(((np.log(gt) - np.log(pred))**2).mean())
+    abs_rel = np.mean(np.abs(gt - pred) / gt)
+    sq_rel = np.mean(((gt - pred)**2) / gt)
+    return abs_rel, sq_rel, rmse, rmse_log, a1, a2, a3
+
+
+def mean_abs_error(gt: np.ndarray, pred: np.ndarray):
+    """Mean absolute error ``mean(|gt − pred|)`` (metres for metric depth);
+    an extra metric, not in Monodepth2's table."""
+    return np.mean(np.abs(gt - pred))
+
+
+def garg_crop(height: int, width: int) -> np.ndarray:
+    """Garg/Eigen crop ``int32([top, bottom, left, right])`` of a GT map.
+
+    ``[153, 371, 44, 1197]`` at 375×1242, as in ``evaluate_depth.py``.
+    """
+    return np.array([
+        0.40810811 * height, 0.99189189 * height, 0.03594771 * width,
+        0.96405229 * width
+    ]).astype(np.int32)
+
+
+def batch_post_process_disparity(l_disp, r_disp):
+    """Blend a disparity and the flipped-back prediction of the flipped image.
+
+    Works on NumPy arrays (float64 weights, as the original) and torch
+    tensors (weights in the input dtype / device); shapes ``(..., H, W)``.
+    With ``u = linspace(0, 1, W)``: ``l_mask = 1 − clip(20(u − 0.05), 0, 1)``,
+    ``r_mask = flip(l_mask)`` and
+    ``out = r_mask·l + l_mask·r + (1 − l_mask − r_mask)·(l + r)/2``.
+    """
+    width = l_disp.shape[-1]
+    if isinstance(l_disp, torch.Tensor):
+        u = torch.linspace(0, 1, width, dtype=torch.float64)
+        l_mask = (1.0 - torch.clamp(20 * (u - 0.05), 0, 1)).to(
+            l_disp.device, l_disp.dtype)
+        r_mask = l_mask.flip(-1)
+    else:
+        u = np.linspace(0, 1, width)
+        l_mask = 1.0 - np.clip(20 * (u - 0.05), 0, 1)
+        r_mask = l_mask[::-1]
+    m_disp = 0.5 * (l_disp + r_disp)
+    return (r_mask * l_disp + l_mask * r_disp +
+            (1.0 - l_mask - r_mask) * m_disp)
+
+
+def evaluate_depth_sample(gt: np.ndarray,
+                          pred_disp: np.ndarray,
+                          crop: Optional[str] = 'garg',
+                          min_depth: float = 1e-3,
+                          max_depth: float = 80.,
+                          depth_scale: float = 1.0,
+                          median_scaling: bool = True,
+                          gt_mask: str = 'auto',
+                          return_mask: bool = False) -> Dict[str, float]:
+    """One image of Monodepth2's evaluation loop (spec §8.2 step 6).
+
+    1. ``cv2.resize`` (bilinear) of the scaled disparity to the GT size;
+       ``depth = 1 / disp``.
+    2. Mask: ``'range'`` = ``min_depth < gt < max_depth``, ``'positive'`` =
+       ``gt > 0``; ``'auto'`` picks ``'range'`` with the Garg crop (the
+       original's eigen split) and ``'positive'`` without (other splits).
+       ``crop='garg'`` also keeps only the :func:`garg_crop` box.
+    3. Masked depth ``*= depth_scale`` (``pred_depth_scale_factor``, 5.4 for
+       stereo models); ``ratio = median(gt) / median(pred)`` (NumPy median);
+       with ``median_scaling`` the depth is multiplied by it.
+    4. Clamp to ``[min_depth, max_depth]``; :func:`compute_depth_errors` and
+       :func:`mean_abs_error`.
+
+    Args:
+        gt: (H, W) ground-truth depth, 0 where unknown.
+        pred_disp: (h, w) scaled disparity (``disp_to_depth``), any size.
+
+    Returns:
+        ``{name: value for DEPTH_METRIC_NAMES}`` plus ``ratio`` (computed
+        even without median scaling) and, with ``return_mask``, ``mask``.
+    """
+    if crop not in ('garg', None):
+        raise ValueError(f"crop must be 'garg' or None, got {crop!r}")
+    if gt_mask == 'auto':
+        gt_mask = 'range' if crop == 'garg' else 'positive'
+    if gt_mask not in ('range', 'positive'):
+        raise ValueError(f"gt_mask must be 'auto', 'range' or 'positive', "
+                         f'got {gt_mask!r}')
+    gt_height, gt_width = gt.shape[:2]
+    pred_disp = cv2.resize(pred_disp, (gt_width, gt_height))
+    pred_depth = 1 / pred_disp
+    if gt_mask == 'range':
+        mask = np.logical_and(gt > min_depth, gt < max_depth)
+    else:
+        mask = gt > 0
+    if crop == 'garg':
+        top, bottom, left, right = garg_crop(gt_height, gt_width)
+        crop_mask = np.zeros(mask.shape)
+        crop_mask[top:bottom, left:right] = 1
+        mask = np.logical_and(mask, crop_mask)
+    if not mask.any():
+        raise ValueError('no valid ground-truth pixel (empty evaluation '
+                         f'mask with crop={crop!r}, gt_mask={gt_mask!r})')
+    pred_depth = pred_depth[mask]
+    gt_depth = gt[mask]
+    pred_depth *= depth_scale
+    ratio = np.median(gt_depth) / np.median(pred_depth)
+    if median_scaling:
+        pred_depth *= ratio
+    pred_depth[pred_depth < min_depth] = min_depth
+    pred_depth[pred_depth > max_depth] = max_depth
+    errors = compute_depth_errors(gt_depth, pred_depth)
+    out = dict(zip(DEPTH_ERROR_NAMES, errors))
+    out['abs_err'] = mean_abs_error(gt_depth, pred_depth)
+    out['ratio'] = ratio
+    if return_mask:
+        out['mask'] = mask
+    return out
+
+
+def ratio_stats(ratios: Sequence[float]) -> Tuple[float, float]:
+    """``(median, std(ratios / median))`` (population std), as printed by
+    ``evaluate_depth.py``."""
+    ratios = np.asarray(ratios)
+    med = np.median(ratios)
+    return med, np.std(ratios / med)
+
+
+# ---- pose (evaluate_pose.py) ----
+def gt_local_poses(global_poses: np.ndarray) -> np.ndarray:
+    """KITTI odometry camera-to-world poses (N×3×4 or N×4×4) -> the N−1
+    local transforms ``inv(inv(P_{i−1}) · P_i)`` (4×4)."""
+    poses = np.asarray(global_poses, dtype=np.float64)
+    if poses.shape[1:] == (3, 4):
+        poses = np.concatenate(
+            (poses, np.zeros((poses.shape[0], 1, 4))), 1)
+        poses[:, 3, 3] = 1
+    return np.array([
+        np.linalg.inv(np.dot(np.linalg.inv(poses[i - 1]), poses[i]))
+        for i in range(1, len(poses))
+    ]).reshape(-1, 4, 4)
+
+
+def dump_xyz(transforms: Sequence[np.ndarray]) -> np.ndarray:
+    """Chain 4×4 transforms from the identity; the (n+1)×3 positions."""
+    cam_to_world = np.eye(4)
+    xyzs = [cam_to_world[:3, 3]]
+    for transform in transforms:
+        cam_to_world = np.dot(cam_to_world, transform)
+        xyzs.append(cam_to_world[:3, 3])
+    return np.array(xyzs)
+
+
+def ate_5frame(gt_xyz: np.ndarray, pred_xyz: np.ndarray) -> float:
+    """ATE of one snippet (``compute_ate``): align the first point, fit the
+    least-squares scale ``Σ gt·pred / Σ pred²`` and return
+    ``sqrt(Σ‖s·pred − gt‖²) / N_points``."""
+    offset = gt_xyz[0] - pred_xyz[0]
+    pred_xyz = pred_xyz + offset[None, :]
+    scale = np.sum(gt_xyz * pred_xyz) / np.sum(pred_xyz**2)
+    alignment_error = pred_xyz * scale - gt_xyz
+    return np.sqrt(np.sum(alignment_error**2)) / gt_xyz.shape[0]
+
+
+def snippet_ates(gt_local: Sequence[np.ndarray],
+                 pred_poses: Sequence[np.ndarray],
+                 track_length: int = 5) -> List[float]:
+    """One ATE per start frame ``i`` over the snippet of
+    ``track_length − 1`` transforms ``[i, i + track_length − 1)``
+    (shorter at the end, as the original)."""
+    if len(gt_local) != len(pred_poses):
+        raise ValueError(f'{len(pred_poses)} predicted poses but '
+                         f'{len(gt_local)} ground-truth poses')
+    n = track_length - 1
+    return [
+        ate_5frame(dump_xyz(gt_local[i:i + n]), dump_xyz(pred_poses[i:i + n]))
+        for i in range(len(pred_poses))
+    ]

@@ -1,0 +1,310 @@
+"""KITTI depth evaluation (Monodepth2 ``evaluate_depth.py``, spec §8.2)."""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+from PIL import Image
+
+from depthseg.evaluation.functional import (DEPTH_METRIC_NAMES,
+                                            evaluate_depth_sample,
+                                            ratio_stats)
+from depthseg.registry import METRICS
+from depthseg.visualization import colorize
+
+EXPORT_TOOL = 'tools/dataset_converters/kitti_export_gt.py'
+#: KITTI depth-prediction benchmark image size (W, H).
+BENCHMARK_SIZE = (1216, 352)
+
+
+def save_gt_depths(path: str, depths: Sequence[np.ndarray]) -> None:
+    """Save GT maps (of different sizes) compressed under key ``data`` as a
+    1-D object array (quirk Q6: explicit object dtype)."""
+    data = np.empty(len(depths), dtype=object)
+    for i, depth in enumerate(depths):
+        data[i] = np.asarray(depth, dtype=np.float32)
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    np.savez_compressed(path, data=data)
+
+
+def load_gt_depths(path: str) -> np.ndarray:
+    """Load ``gt_depths.npz['data']`` (object array, or N×H×W when all maps
+    share a size) with ``allow_pickle=True`` (quirk Q6)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'Ground-truth file {path} does not exist. Fix: export it with '
+            f'python {EXPORT_TOOL} --data-root <KITTI raw root> --split '
+            f'<eigen|eigen_benchmark> --out {path}, or point the metric at '
+            'another file with --cfg-options test_evaluator.gt_file=<npz>.')
+    with np.load(path, allow_pickle=True) as z:
+        return z['data']
+
+
+def load_pred_disps(path: str) -> np.ndarray:
+    """N×h×w scaled disparities from a ``.npy`` (``--save_pred_disps`` of
+    the original) or a ``.npz`` written by ``tools/test.py --out``."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Disparity file {path} does not exist.')
+    if path.endswith('.npz'):
+        with np.load(path) as z:
+            key = 'pred_disps' if 'pred_disps' in z.files else z.files[0]
+            disps = z[key]
+    else:
+        disps = np.load(path)
+    if disps.ndim == 4 and disps.shape[1] == 1:
+        disps = disps[:, 0]
+    if disps.ndim != 3:
+        raise ValueError(f'{path}: expected N×h×w disparities, got shape '
+                         f'{disps.shape}')
+    return disps
+
+
+def write_benchmark_png(disp: np.ndarray, path: str,
+                        depth_scale: float = 5.4) -> None:
+    """KITTI benchmark submission PNG: cv2-resize to 1216×352, depth =
+    ``depth_scale / disp`` clipped to [0, 80], uint16(depth·256)."""
+    disp_resized = cv2.resize(disp, BENCHMARK_SIZE)
+    depth = np.clip(depth_scale / disp_resized, 0, 80)
+    cv2.imwrite(path, np.uint16(depth * 256))
+
+
+def _to_numpy(value) -> np.ndarray:
+    if isinstance(value, dict):  # PixelData.to_dict()
+        value = value['data']
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    value = np.asarray(value)
+    return value[0] if value.ndim == 3 else value
+
+
+def _count_split_lines(path: str) -> int:
+    with open(path) as f:
+        return sum(1 for line in f if line.strip())
+
+
+@METRICS.register_module()
+class DepthMetric(BaseMetric):
+    """Per-image KITTI depth metrics, averaged over images (Monodepth2).
+
+    Each sample's scaled disparity (``pred_disp_map``) goes through
+    :func:`~depthseg.evaluation.functional.evaluate_depth_sample`. Metrics:
+    ``abs_rel, sq_rel, rmse, rmse_log, a1, a2, a3, abs_err`` (means over
+    images) and ``ratio_median`` / ``ratio_std`` (median of the per-image
+    ratios ``median(gt)/median(pred)`` and ``std(ratios/median)``, also
+    reported when the ratios are not applied). Keys get the prefix
+    ``depth/`` (``save_best='depth/abs_rel'``).
+
+    Args:
+        crop: ``'garg'`` (Eigen split) or None.
+        min_depth, max_depth: GT range (with the crop) and prediction clamp.
+        scaling: ``'median'`` (per-image median scaling, mono models) or
+            ``'none'`` (fixed scale: the sample's ``depth_scale`` metainfo,
+            default 1; 5.4 for stereo-trained Monodepth2).
+        gt_mask: ``'auto'``, ``'range'`` or ``'positive'`` (see
+            ``evaluate_depth_sample``; ``'auto'`` = the original's choice).
+        gt_file: exported GT ``.npz`` (``tools/dataset_converters/
+            kitti_export_gt.py``) indexed by ``sample_idx``; None takes
+            ``gt_depth_map`` of each sample (``LoadKittiDepthGT``).
+        pred_disps_file: N×h×w scaled disparities (``.npy`` as the
+            original's ``--ext_disp_to_eval``, or an ``--out`` ``.npz``)
+            used instead of the model's, indexed by ``sample_idx``; see
+            :meth:`evaluate_external` to evaluate them without a model.
+        out_file: save the evaluated disparities (N×h×w, sorted by
+            ``sample_idx``) to this ``.npz`` under key ``pred_disps``.
+        show_dir: write a magma colour map ``{sample_idx:06d}_disp.png`` of
+            each disparity into this folder (``colorize``: minimum to 95th
+            percentile, as ``test_simple.py``).
+        output_dir, format_only: KITTI benchmark submission: write
+            ``{sample_idx:010d}.png`` (:func:`write_benchmark_png`) into
+            ``output_dir``; with ``format_only`` no metric is computed.
+        benchmark_depth_scale: ``depth = benchmark_depth_scale / disp`` of
+            the submission PNGs (5.4, hard-coded in the original).
+    """
+
+    default_prefix = 'depth'
+
+    def __init__(self,
+                 crop: Optional[str] = 'garg',
+                 min_depth: float = 1e-3,
+                 max_depth: float = 80.,
+                 scaling: str = 'median',
+                 gt_mask: str = 'auto',
+                 gt_file: Optional[str] = None,
+                 pred_disps_file: Optional[str] = None,
+                 out_file: Optional[str] = None,
+                 show_dir: Optional[str] = None,
+                 output_dir: Optional[str] = None,
+                 format_only: bool = False,
+                 benchmark_depth_scale: float = 5.4,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 collect_dir: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix,
+                         collect_dir=collect_dir)
+        if crop not in ('garg', None):
+            raise ValueError(f"crop must be 'garg' or None, got {crop!r}")
+        if scaling not in ('median', 'none'):
+            raise ValueError(f"scaling must be 'median' or 'none', got "
+                             f'{scaling!r}')
+        if gt_mask not in ('auto', 'range', 'positive'):
+            raise ValueError(f"gt_mask must be 'auto', 'range' or "
+                             f"'positive', got {gt_mask!r}")
+        if format_only and not output_dir:
+            raise ValueError('format_only=True needs output_dir (the folder '
+                             'of the benchmark PNGs)')
+        self.eval_cfg = dict(crop=crop, min_depth=min_depth,
+                             max_depth=max_depth,
+                             median_scaling=scaling == 'median',
+                             gt_mask=gt_mask)
+        self.scaling = scaling
+        self.gt_file = gt_file
+        self.pred_disps_file = pred_disps_file
+        self.out_file = out_file
+        self.show_dir = show_dir
+        self.output_dir = output_dir
+        self.format_only = format_only
+        self.benchmark_depth_scale = benchmark_depth_scale
+        self._gt_depths = None
+        self._pred_disps = None
+
+    # ---- inputs ----
+    def _check_gt_count(self, needed: int, split: str,
+                        split_file: str = '<split file>') -> None:
+        available = len(self._gt_depths)
+        if available < needed:
+            raise ValueError(
+                f'{self.gt_file} holds {available} ground-truth depth maps '
+                f'but {split} has {needed} samples. Fix: re-export the '
+                f'ground truth for this split: python {EXPORT_TOOL} '
+                '--data-root <KITTI raw root> --split <eigen|eigen_benchmark>'
+                f' --split-file {split_file} --out {self.gt_file}')
+
+    def _gt(self, sample: dict) -> np.ndarray:
+        if self.gt_file is None:
+            if 'gt_depth_map' not in sample:
+                raise KeyError(
+                    'DepthMetric: the sample has no gt_depth_map and no '
+                    'gt_file is set. Fix: set test_evaluator.gt_file to an '
+                    f'exported GT .npz ({EXPORT_TOOL}) or add '
+                    'LoadKittiDepthGT to the test pipeline.')
+            return _to_numpy(sample['gt_depth_map'])
+        if self._gt_depths is None:
+            self._gt_depths = load_gt_depths(self.gt_file)
+            split_file = sample.get('ann_file')
+            if split_file and osp.isfile(split_file):
+                self._check_gt_count(_count_split_lines(split_file),
+                                     f'the split {split_file}', split_file)
+        idx = sample['sample_idx']
+        self._check_gt_count(idx + 1, f'the evaluated split (sample_idx '
+                             f'{idx})')
+        return self._gt_depths[idx]
+
+    def _pred_disp(self, sample: dict) -> np.ndarray:
+        if self.pred_disps_file is None:
+            return _to_numpy(sample['pred_disp_map'])
+        if self._pred_disps is None:
+            self._pred_disps = load_pred_disps(self.pred_disps_file)
+        idx = sample['sample_idx']
+        if idx >= len(self._pred_disps):
+            raise ValueError(
+                f'{self.pred_disps_file} holds {len(self._pred_disps)} '
+                f'disparities but the evaluated split has sample_idx {idx}. '
+                'Fix: predict the disparities for the same split.')
+        return self._pred_disps[idx]
+
+    # ---- BaseMetric ----
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Evaluate each sample right away (only scalars are kept, plus the
+        disparity when ``out_file`` is set)."""
+        for folder in (self.show_dir, self.output_dir):
+            if folder:
+                os.makedirs(folder, exist_ok=True)
+        for sample in data_samples:
+            idx = sample['sample_idx']
+            disp = self._pred_disp(sample)
+            result = dict(sample_idx=idx)
+            if self.out_file:
+                result['pred_disp'] = disp
+            if self.show_dir:
+                Image.fromarray(colorize(disp)).save(
+                    osp.join(self.show_dir, f'{idx:06d}_disp.png'))
+            if self.output_dir:
+                write_benchmark_png(
+                    disp, osp.join(self.output_dir, f'{idx:010d}.png'),
+                    self.benchmark_depth_scale)
+            if not self.format_only:
+                try:
+                    errors = evaluate_depth_sample(
+                        self._gt(sample), disp,
+                        depth_scale=sample.get('depth_scale', 1.0),
+                        **self.eval_cfg)
+                except ValueError as e:
+                    raise ValueError(f'sample_idx {idx}: {e}') from None
+                result.update({k: float(v) for k, v in errors.items()})
+            self.results.append(result)
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Means over images and the ratio statistics; prints the table."""
+        results = sorted(results, key=lambda r: r['sample_idx'])
+        if self.out_file:
+            os.makedirs(osp.dirname(osp.abspath(self.out_file)),
+                        exist_ok=True)
+            np.savez_compressed(
+                self.out_file,
+                pred_disps=np.stack([r['pred_disp'] for r in results]))
+            print_log(f'Saved {len(results)} predicted disparities to '
+                      f'{self.out_file}', logger='current')
+        if self.format_only:
+            print_log(f'Wrote {len(results)} KITTI benchmark PNGs to '
+                      f'{self.output_dir} (no ground truth: no metrics)',
+                      logger='current')
+            return {}
+        metrics = {
+            k: float(np.mean([r[k] for r in results]))
+            for k in DEPTH_METRIC_NAMES
+        }
+        med, std = ratio_stats([r['ratio'] for r in results])
+        metrics['ratio_median'] = float(med)
+        metrics['ratio_std'] = float(std)
+        print_log(self.format_table(metrics, len(results)), logger='current')
+        return metrics
+
+    def format_table(self, metrics: Dict[str, float], num_images: int) -> str:
+        """Monodepth2's printout: ratio line, names row, ``&`` row."""
+        applied = '' if self.scaling == 'median' else ' (not applied)'
+        names = DEPTH_METRIC_NAMES
+        return '\n'.join([
+            f'Depth evaluation on {num_images} images '
+            f"(crop={self.eval_cfg['crop']}, scaling={self.scaling})",
+            f' Scaling ratios{applied} | med: {metrics["ratio_median"]:0.3f}'
+            f' | std: {metrics["ratio_std"]:0.3f}', '',
+            '  ' + ('{:>8} | ' * len(names)).format(*names),
+            ('&{: 8.3f}  ' * len(names)).format(*[metrics[k] for k in names])
+            + '\\\\'
+        ])
+
+    def evaluate_external(self, depth_scale: float = 1.0) -> Dict[str, float]:
+        """Evaluate ``pred_disps_file`` against ``gt_file`` (or only write
+        the benchmark PNGs with ``format_only``) without a model or dataset;
+        sample ``i`` is disparity ``i`` with ``depth_scale``."""
+        if self.pred_disps_file is None:
+            raise ValueError('evaluate_external needs pred_disps_file')
+        if self.gt_file is None and not self.format_only:
+            raise ValueError(
+                'evaluate_external needs gt_file (an exported GT .npz, '
+                f'{EXPORT_TOOL}): the per-sample ground truth of a pipeline '
+                'is not available without the dataset.')
+        self._pred_disps = load_pred_disps(self.pred_disps_file)
+        num = len(self._pred_disps)
+        if self.gt_file is not None and not self.format_only:
+            self._gt_depths = load_gt_depths(self.gt_file)
+            self._check_gt_count(
+                num, f'the disparity file {self.pred_disps_file}')
+        for idx in range(num):
+            self.process(None, [dict(sample_idx=idx,
+                                     depth_scale=depth_scale)])
+        return self.evaluate(num)
