@@ -1,0 +1,74 @@
+# Built-in synthetic driving videos (depthseg.datasets.synthetic): 8 drives x
+# 60 frames at 192x640 in the KITTI raw layout, with exact depth, stereo,
+# velodyne scans, poses and FUMET car/road npz files. SynthRoadDataset is
+# KittiRawDataset plus one call: it renders the tree into data_root on first
+# use (about half a minute on one CPU core; or beforehand with
+#   python tools/dataset_converters/make_synthetic_kitti.py \
+#       --out data/synthroad)
+# and then reads it exactly like KITTI raw. Another root:
+#   --cfg-options train_dataloader.dataset.data_root=DIR
+#   test_dataloader.dataset.data_root=DIR
+dataset_type = 'SynthRoadDataset'
+data_root = 'data/synthroad'
+height, width, num_scales = 192, 640, 4
+# generation parameters (the tree's synthroad_info.json must match them)
+synth_cfg = dict(
+    sequences=8, frames=60, size=(height, width), seed=0, ext='.jpg')
+
+train_pipeline = [
+    dict(type='LoadFrames'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='ResizePyramid', height=height, width=width,
+         num_scales=num_scales),
+    dict(type='ColorJitter', brightness=0.2, contrast=0.2, saturation=0.2,
+         hue=0.1, prob=0.5),
+    dict(type='PackDepthInputs'),
+]
+train_dataloader = dict(
+    batch_size=12,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=True,  # the original's fixed-batch geometry (quirk Q11)
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        synth_cfg=synth_cfg,
+        ann_file='splits/train_files.txt',  # relative to data_root
+        frame_ids=[0, -1, 1],
+        img_ext='.jpg',
+        pipeline=train_pipeline))
+
+# Test split (the last drive, every frame, camera 2): the exact rendered
+# depth (proj_depth PNGs, /256) read on the fly, no crop, GT in
+# (1e-3, 80) m, predictions clamped to [1e-3, 80] m, per-image median
+# scaling (metric models: test_evaluator.scaling='none').
+test_pipeline = [
+    dict(type='LoadFrames'),
+    dict(type='LoadKittiDepthGT', source='png'),
+    dict(type='ResizePyramid', height=height, width=width, num_scales=1),
+    dict(type='PackDepthInputs'),
+]
+test_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        synth_cfg=synth_cfg,
+        ann_file='splits/test_files.txt',
+        frame_ids=[0],
+        img_ext='.jpg',
+        test_mode=True,
+        pipeline=test_pipeline))
+test_evaluator = dict(
+    type='DepthMetric',
+    crop=None,
+    gt_mask='range',
+    min_depth=1e-3,
+    max_depth=80.0,
+    scaling='median')
+test_cfg = dict(type='TestLoop')
