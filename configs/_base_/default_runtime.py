@@ -35,8 +35,13 @@ default_hooks = dict(
 
 # save / restore python, numpy, torch (and CUDA) RNG states in checkpoints,
 # so a resumed run continues exactly like an uninterrupted one
-# and refuse checkpoints of another architecture (mmengine only warns)
-custom_hooks = [dict(type='RNGStateHook'), dict(type='CheckpointCheckHook')]
+# and refuse checkpoints of another architecture (mmengine only warns);
+# TensorBoard pictures (input, disparity, automask, photometric error)
+custom_hooks = [
+    dict(type='RNGStateHook'),
+    dict(type='CheckpointCheckHook'),
+    dict(type='DepthVisualizationHook', interval=250),
+]
 
 # where scalars and images go: files in work_dir and TensorBoard event files
 vis_backends = [

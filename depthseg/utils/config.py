@@ -3,7 +3,8 @@ from typing import List
 
 
 def disable_pretrained(cfg, path: str = 'model') -> List[str]:
-    """Set every string ``pretrained`` entry below ``cfg`` to None, in place.
+    """Set every string ``pretrained`` entry and every ``Pretrained``
+    ``init_cfg`` below ``cfg`` to None, in place.
 
     Used when the weights come from a checkpoint anyway (resume, test,
     inference), so nothing is downloaded. Returns the changed key paths.
@@ -11,7 +12,9 @@ def disable_pretrained(cfg, path: str = 'model') -> List[str]:
     changed = []
     if isinstance(cfg, dict):
         for key, value in cfg.items():
-            if key == 'pretrained' and isinstance(value, str):
+            if (key == 'pretrained' and isinstance(value, str)) or (
+                    key == 'init_cfg' and isinstance(value, dict)
+                    and value.get('type') == 'Pretrained'):
                 cfg[key] = None
                 changed.append(f'{path}.{key}')
             else:

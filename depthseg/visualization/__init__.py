@@ -1,0 +1,3 @@
+from .colormap import colorize
+
+__all__ = ['colorize']

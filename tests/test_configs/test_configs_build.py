@@ -25,5 +25,8 @@ def test_config_builds(path):
     disable_pretrained(cfg.model)
     model = MODELS.build(cfg.model)
     assert sum(p.numel() for p in model.parameters()) > 0
-    ann = cfg.train_dataloader.dataset.ann_file
-    assert Path(ann).is_file(), f'{path.name}: split file {ann} is missing'
+    dataset = cfg.train_dataloader.dataset
+    if dataset.type == 'SynthRoadDataset':
+        return  # its split files are written with the data on first use
+    assert Path(dataset.ann_file).is_file(), \
+        f'{path.name}: split file {dataset.ann_file} is missing'

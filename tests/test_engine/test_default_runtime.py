@@ -4,7 +4,7 @@ from mmengine.config import Config
 from mmengine.registry import HOOKS, VISBACKENDS, init_default_scope
 
 from depthseg.engine.hooks import (AtomicCheckpointHook, CheckpointCheckHook,
-                                   RNGStateHook)
+                                   DepthVisualizationHook, RNGStateHook)
 
 CONFIG = osp.join(
     osp.dirname(__file__), '..', '..', 'configs', '_base_',
@@ -26,6 +26,6 @@ def test_default_runtime_builds():
     assert hooks['checkpoint'].by_epoch and hooks['checkpoint'].interval == 1
     assert hooks['logger'].log_metric_by_epoch
     assert [type(HOOKS.build(h)) for h in cfg.custom_hooks
-            ] == [RNGStateHook, CheckpointCheckHook]
+            ] == [RNGStateHook, CheckpointCheckHook, DepthVisualizationHook]
     for backend in cfg.visualizer.vis_backends:
         assert VISBACKENDS.get(backend['type']) is not None

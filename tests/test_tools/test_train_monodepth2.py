@@ -95,3 +95,17 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path):
                        ROOT), returncode=1, timeout=600)
     assert 'does not fit this model' in out
     assert 'shape mismatches' in out and 'epoch_1.pth' in out
+
+
+def test_tensorboard_pictures(tmp_path):
+    tree = _tree(tmp_path)
+    hooks = ("custom_hooks = [dict(type='DepthVisualizationHook', "
+             "interval=1, max_images=2)]\n")
+    cfg = write_tiny_config(tmp_path, tree['root'], tree['train'],
+                            max_epochs=1, extra=hooks)
+    work = tmp_path / 'work'
+    finish(start([TRAIN, cfg, '--work-dir', work], ROOT), timeout=600)
+    images = {p.name for p in work.glob('*/vis_data/vis_image/*.png')}
+    for name in ('input', 'disp', 'automask', 'min_reproj'):
+        assert f'train_{name}_1.png' in images, sorted(images)
+    assert list(work.glob('*/vis_data/events.out.tfevents.*'))

@@ -72,3 +72,7 @@ test_evaluator = dict(
     max_depth=80.0,
     scaling='median')
 test_cfg = dict(type='TestLoop')
+# validation = the test split (synthetic data: no test-set selection issue)
+val_dataloader = test_dataloader
+val_evaluator = test_evaluator
+val_cfg = dict(type='ValLoop')

@@ -82,6 +82,9 @@ class SelfSupDepthEstimator(BaseModel):
                              'sources, so the model needs a pose_net')
         self.pose_net = MODELS.build(pose_net) if temporal else None
         self.losses = nn.ModuleList(MODELS.build(cfg) for cfg in losses)
+        # set by DepthVisualizationHook: keep the last training context
+        self.keep_context = False
+        self.last_context = None
 
     def extract_disp(self, img: Tensor) -> Dict[int, Tensor]:
         """B×3×H×W image in [0, 1] -> ``{s: B×1×H/2^s×W/2^s}`` disparity."""
@@ -109,6 +112,8 @@ class SelfSupDepthEstimator(BaseModel):
                         f'two loss plugins return the term {name!r}; give '
                         f'{type(loss).__name__} another name')
                 terms[name] = value
+        if self.keep_context:
+            self.last_context = ctx
         return terms
 
     def predict(self, inputs: dict,
