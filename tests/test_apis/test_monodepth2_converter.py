@@ -1,4 +1,5 @@
 """Released Monodepth2 folders convert into depthseg checkpoints exactly."""
+import importlib.util
 import subprocess
 import sys
 from collections import OrderedDict
@@ -9,9 +10,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
+import torchvision.transforms.functional as TF
+from mmengine.runner import load_checkpoint
+from PIL import Image
 from torch import nn
 
-from depthseg.apis import init_model
+from depthseg.apis import inference_depth, init_model
+from depthseg.apis.inference import build_model
+from depthseg.models.utils.geometry import disp_to_depth
 
 ROOT = Path(__file__).resolve().parents[2]
 CONVERTER = ROOT / 'tools' / 'model_converters' / 'monodepth2_to_depthseg.py'
@@ -98,9 +104,18 @@ class OrigPoseDecoder(nn.Module):
             nn.Conv2d(enc[-1], 256, 1), nn.Conv2d(256, 256, 3, 1, 1),
             nn.Conv2d(256, 256, 3, 1, 1), nn.Conv2d(256, 12, 1)])
 
+    def forward(self, feats):
+        x = torch.relu(self.net[0](feats[-1]))
+        for conv in self.net[1:3]:
+            x = torch.relu(conv(x))
+        x = 0.01 * self.net[3](x).mean(3).mean(2).view(-1, 2, 1, 6)
+        return x[..., :3], x[..., 3:]
 
-def released_folder(tmp_path, depth, height=64, width=192):
-    """Random original-layout models saved as a released model folder."""
+
+def released_folder(tmp_path, depth, height=64, width=192,
+                    use_stereo=False):
+    """Random original-layout models saved as a released model folder;
+    returns (folder, encoder, decoder, pose encoder, pose decoder)."""
     torch.manual_seed(depth)
     enc = OrigResnetEncoder(depth)
     ch = [64, 64, 128, 256, 512] if depth < 50 else [64, 256, 512, 1024, 2048]
@@ -112,13 +127,13 @@ def released_folder(tmp_path, depth, height=64, width=192):
     folder = tmp_path / f'mono_r{depth}'
     folder.mkdir()
     state = enc.state_dict()
-    state.update(height=height, width=width, use_stereo=False)
+    state.update(height=height, width=width, use_stereo=use_stereo)
     torch.save(state, folder / 'encoder.pth')
     torch.save(dec.state_dict(), folder / 'depth.pth')
-    torch.save(OrigResnetEncoder(depth, 2).state_dict(),
-               folder / 'pose_encoder.pth')
-    torch.save(OrigPoseDecoder(ch).state_dict(), folder / 'pose.pth')
-    return folder, enc.eval(), dec.eval()
+    pose_enc, pose_dec = OrigResnetEncoder(depth, 2), OrigPoseDecoder(ch)
+    torch.save(pose_enc.state_dict(), folder / 'pose_encoder.pth')
+    torch.save(pose_dec.state_dict(), folder / 'pose.pth')
+    return folder, enc.eval(), dec.eval(), pose_enc.eval(), pose_dec.eval()
 
 
 def convert(folder, out):
@@ -130,7 +145,7 @@ def convert(folder, out):
 
 @pytest.mark.parametrize('depth', [18, 50])
 def test_converted_model_equals_original_layout(tmp_path, depth):
-    folder, enc, dec = released_folder(tmp_path, depth)
+    folder, enc, dec, pose_enc, pose_dec = released_folder(tmp_path, depth)
     out = tmp_path / 'converted.pth'
     proc = convert(folder, out)
     assert proc.returncode == 0, proc.stdout
@@ -143,13 +158,41 @@ def test_converted_model_equals_original_layout(tmp_path, depth):
     with torch.no_grad():
         ours = model.extract_disp(img)
         ref = dec(enc(img))
+        pair = torch.rand(2, 6, 64, 192)
+        ours_pose = model.pose_net.decoder([model.pose_net.encoder(pair)])
+        ref_pose = pose_dec(pose_enc(pair))
     for s in range(4):
         np.testing.assert_allclose(ours[s].numpy(), ref[s].numpy(),
                                    atol=1e-6)
+    for a, b in zip(ours_pose, ref_pose):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+
+    # single-image inference as test_simple.py: LANCZOS to the stored size,
+    # scaled disparity at network size, bilinear upsampling to the input size
+    image = np.random.default_rng(depth).integers(0, 255, (50, 150, 3),
+                                                  np.uint8)
+    fed = np.array(Image.fromarray(image).resize((192, 64),
+                                                 Image.Resampling.LANCZOS))
+    with torch.no_grad():
+        disp = dec(enc(TF.to_tensor(fed)[None]))[0]
+    up = F.interpolate(disp, (50, 150), mode='bilinear', align_corners=False)
+    result = inference_depth(model, image)
+    np.testing.assert_allclose(result['disp_net'],
+                               disp_to_depth(disp, 0.1, 100)[0][0, 0],
+                               atol=1e-6)
+    np.testing.assert_allclose(result['disp'],
+                               disp_to_depth(up, 0.1, 100)[0][0, 0],
+                               rtol=1e-6)
+
+    # tools/test.py loads it through mmengine's load_checkpoint
+    fresh = build_model(ROOT / ckpt['meta']['config'])
+    load_checkpoint(fresh, str(out), strict=True)
+    for key, value in fresh.state_dict().items():
+        assert torch.equal(value, model.state_dict()[key]), key
 
 
 def test_mismatched_folder_fails_with_listing(tmp_path):
-    folder, _, _ = released_folder(tmp_path, 18)
+    folder = released_folder(tmp_path, 18)[0]
     r50_dec = OrigDepthDecoder([64, 256, 512, 1024, 2048])
     torch.save(r50_dec.state_dict(), folder / 'depth.pth')  # wrong decoder
     proc = convert(folder, tmp_path / 'bad.pth')
@@ -163,3 +206,53 @@ def test_mismatched_folder_fails_with_listing(tmp_path):
     proc = convert(folder, tmp_path / 'bad.pth')
     assert 'keys missing from the checkpoint' in proc.stdout
     assert 'depth_encoder.encoder.layer1.0.conv1.weight' in proc.stdout
+
+
+def load_converter():
+    spec = importlib.util.spec_from_file_location('md2_converter', CONVERTER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_stereo_folder_without_pose_and_old_batchnorm(tmp_path):
+    """An S model (no pose files) from PyTorch < 0.4.1 (no
+    num_batches_tracked) converts with the stereo config."""
+    folder, enc, dec, _, _ = released_folder(tmp_path, 18, use_stereo=True)
+    (folder / 'pose.pth').unlink()
+    (folder / 'pose_encoder.pth').unlink()
+    state = torch.load(folder / 'encoder.pth', weights_only=True)
+    torch.save({k: v for k, v in state.items()
+                if not k.endswith('num_batches_tracked')},
+               folder / 'encoder.pth')
+    out = tmp_path / 'stereo.pth'
+    load_converter().convert(str(folder), str(out))
+    ckpt = torch.load(out, weights_only=True)
+    meta = ckpt['meta']
+    assert meta['use_stereo'] is True
+    assert meta['config'].endswith('monodepth2_r18_stereo_kitti.py')
+    counter = 'depth_encoder.encoder.bn1.num_batches_tracked'
+    assert ckpt['state_dict'][counter] == 0
+    model = init_model(ROOT / meta['config'], str(out))
+    assert model.pose_net is None and model.test_cfg['depth_scale'] == 5.4
+    img = torch.rand(1, 3, 64, 192)
+    with torch.no_grad():
+        np.testing.assert_allclose(model.extract_disp(img)[0].numpy(),
+                                   dec(enc(img))[0].numpy(), atol=1e-6)
+
+
+def test_incomplete_folders_fail(tmp_path):
+    converter = load_converter()
+    folder = released_folder(tmp_path, 18)[0]
+    (folder / 'pose.pth').unlink()
+    # a lone pose file is named, not silently dropped
+    with pytest.raises(FileNotFoundError, match='pose_encoder.pth but not'):
+        converter.convert(str(folder), str(tmp_path / 'x.pth'))
+    (folder / 'pose_encoder.pth').unlink()
+    # a monocular model without its pose net has no default config
+    with pytest.raises(ValueError, match='no pose net: pass --config'):
+        converter.convert(str(folder), str(tmp_path / 'x.pth'))
+    (folder / 'depth.pth').unlink()
+    with pytest.raises(FileNotFoundError, match='depth.pth is missing'):
+        converter.convert(str(folder), str(tmp_path / 'x.pth'))
+    assert not (tmp_path / 'x.pth').exists()

@@ -17,6 +17,7 @@ a listing. The output ``{'state_dict', 'meta'}`` loads with
 ``depthseg.apis.init_model``; ``meta`` keeps the network input size.
 """
 import argparse
+import io
 import os.path as osp
 import sys
 
@@ -27,6 +28,7 @@ if REPO_ROOT not in sys.path:
 import torch  # noqa: E402
 
 from depthseg.apis.inference import build_model  # noqa: E402
+from depthseg.utils import atomic_write  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
 
 PARTS = (('encoder.pth', 'depth_encoder.'), ('depth.pth', 'depth_decoder.'),
@@ -69,7 +71,13 @@ def read_folder(model_dir: str):
                 f'{osp.join(model_dir, required)} is missing: MODEL_DIR must '
                 'be a Monodepth2 model folder (encoder.pth, depth.pth and '
                 'optionally pose_encoder.pth, pose.pth)')
-    has_pose = {'pose_encoder.pth', 'pose.pth'} <= set(present)
+    pose_files = {'pose_encoder.pth', 'pose.pth'} & set(present)
+    if len(pose_files) == 1:
+        raise FileNotFoundError(
+            f'{model_dir} has {pose_files.pop()} but not its partner: a '
+            'pose net needs both pose_encoder.pth and pose.pth (or remove '
+            'both to convert the depth network alone)')
+    has_pose = bool(pose_files)
     for fname, prefix in PARTS:
         if fname not in present or (prefix.startswith('pose') and
                                     not has_pose):
@@ -113,7 +121,9 @@ def convert(model_dir: str, out: str, config: str = None) -> dict:
     check_state_dict(model, state, f'the Monodepth2 folder {model_dir}')
     meta = dict(meta, source='monodepth2', config=osp.relpath(
         config, REPO_ROOT) if config.startswith(REPO_ROOT) else config)
-    torch.save({'state_dict': state, 'meta': meta}, out)
+    buffer = io.BytesIO()
+    torch.save({'state_dict': state, 'meta': meta}, buffer)
+    atomic_write(buffer.getvalue(), out)  # never a truncated output
     return meta
 
 
