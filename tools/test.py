@@ -24,7 +24,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from depthseg.registry import METRICS  # noqa: E402
 from depthseg.utils import (disable_pretrained,  # noqa: E402
-                            init_cpu_dist_if_needed)
+                            init_cpu_dist_if_needed, merge_common_args)
 
 
 def parse_args(argv=None):
@@ -81,16 +81,7 @@ def depth_metric_cfgs(cfg) -> list:
 
 def merge_args(cfg, args):
     """Merge the command line arguments into the config."""
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config > work_dirs/<config stem>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    merge_common_args(cfg, args)
     cfg.load_from = None if args.checkpoint == '-' else args.checkpoint
     # the checkpoint holds every weight: never download ImageNet weights
     disable_pretrained(cfg.get('model'))

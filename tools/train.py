@@ -27,7 +27,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import depthseg.registry  # noqa: E402
 from depthseg.utils import (disable_pretrained,  # noqa: E402
-                            init_cpu_dist_if_needed)
+                            init_cpu_dist_if_needed, merge_common_args)
 
 _UNKNOWN_TYPE = re.compile(r"'?(?P<type>[^\s']+) is not in the "
                            r'(?P<scope>[\w.]+)::(?P<registry>[\w ]+) registry')
@@ -82,16 +82,7 @@ def parse_args():
 
 def merge_args(cfg, args):
     """Merge the command line arguments into the config."""
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config > work_dirs/<config stem>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    merge_common_args(cfg, args)
 
     if args.amp:
         _enable_amp(cfg)

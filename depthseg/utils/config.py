@@ -1,4 +1,5 @@
 """Config helpers shared by the tools and the APIs."""
+import os.path as osp
 from typing import List
 
 
@@ -23,3 +24,18 @@ def disable_pretrained(cfg, path: str = 'model') -> List[str]:
         for i, value in enumerate(cfg):
             changed += disable_pretrained(value, f'{path}.{i}')
     return changed
+
+
+def merge_common_args(cfg, args) -> None:
+    """Apply ``--launcher``, ``--cfg-options`` and ``--work-dir`` in place.
+
+    Work-dir priority: command line > config > ``work_dirs/<config stem>``.
+    """
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])

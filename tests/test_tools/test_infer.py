@@ -7,25 +7,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from depthseg.apis.inference import build_model
 
 ROOT = Path(__file__).resolve().parents[2]
 INFER = ROOT / 'tools' / 'infer.py'
 CONFIG = ROOT / 'configs' / 'monodepth2' / 'monodepth2_r18_kitti.py'
 PHOTO = ROOT.parent / 'shared' / 'data' / 'images' / 'road_photo.jpg'
 
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    """Random weights in the published format, network input 64×192."""
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('ckpt') / 'random.pth'
-    torch.save(dict(state_dict=build_model(CONFIG).state_dict(),
-                    meta=dict(height=64, width=192)), path)
-    return path
 
 
 def infer(checkpoint, *args, returncode=0):

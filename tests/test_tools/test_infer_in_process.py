@@ -10,10 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from depthseg.apis.inference import build_model
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / 'configs' / 'monodepth2' / 'monodepth2_r18_kitti.py'
@@ -27,15 +25,6 @@ def infer():
     spec.loader.exec_module(module)
     return module
 
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    """Random weights in the published format, network input 64×192."""
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('ckpt') / 'random.pth'
-    torch.save(dict(state_dict=build_model(CONFIG).state_dict(),
-                    meta=dict(height=64, width=192)), path)
-    return path
 
 
 def write_video(path, frames=5, size=(48, 96)):
