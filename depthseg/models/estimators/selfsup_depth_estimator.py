@@ -81,6 +81,9 @@ class SelfSupDepthEstimator(BaseModel):
             raise ValueError(f'frame_ids {self.frame_ids} has temporal '
                              'sources, so the model needs a pose_net')
         self.pose_net = MODELS.build(pose_net) if temporal else None
+        if self.test_cfg['predict_pose'] and self.pose_net is None:
+            raise ValueError('test_cfg.predict_pose needs a pose_net and '
+                             'temporal frame_ids (e.g. [0, -1, 1])')
         self.losses = nn.ModuleList(MODELS.build(cfg) for cfg in losses)
         # set by DepthVisualizationHook: keep the last training context
         self.keep_context = False

@@ -76,6 +76,9 @@ def test_bad_frame_ids():
         MODELS.build(model_cfg(frame_ids=[-1, 0, 1]))
     with pytest.raises(ValueError, match='needs a pose_net'):
         MODELS.build(model_cfg(pose_net=None))
+    with pytest.raises(ValueError, match='predict_pose needs a pose_net'):
+        MODELS.build(model_cfg(pose_net=None, frame_ids=[0, 's'],
+                               test_cfg=dict(predict_pose=True)))
 
 
 def test_duplicate_loss_terms(tmp_path):
