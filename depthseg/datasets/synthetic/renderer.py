@@ -222,12 +222,17 @@ class SynthRoadScene:
         # building rows: (side, lateral offset, s-boundaries, heights, pals)
         self.walls = []
         for side in (-1, 1):
-            d_front = self.half_road + pave
+            # set back from the pavement, so the street is no long canyon
+            d_front = self.half_road + pave + rng.uniform(0, 6)
             for row, d_w in enumerate((d_front,
                                        d_front + rng.uniform(12, 30))):
                 bounds, heights, pals = [lo], [], []
                 while bounds[-1] < hi:
                     bounds.append(bounds[-1] + rng.uniform(6, 30))
+                    if row == 0 and rng.random() < 0.35:  # open lot
+                        heights.append(0.0)
+                        pals.append(self.P_TRUNK)  # never drawn
+                        continue
                     if row == 0 and rng.random() < 0.3:  # hedge or wall
                         heights.append(rng.uniform(1.0, 2.5))
                         green = rng.random() < 0.7

@@ -41,7 +41,7 @@ from .renderer import SynthRoadScene, _noise_table
 INFO_FILE = 'synthroad_info.json'
 DATE = '2000_01_01'
 SEGM_DIRNAME = 'heights_segms_with_road'
-VERSION = 1  # bump when the rendered content changes
+VERSION = 2  # bump when the rendered content changes (2: set-back fronts, open lots)
 # generation parameters recorded in the info json and checked on reuse
 PARAM_KEYS = ('version', 'seed', 'sequences', 'frames', 'size', 'ext')
 
