@@ -16,15 +16,15 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
-from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS, init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from depthseg.registry import METRICS  # noqa: E402
 from depthseg.utils import (disable_pretrained,  # noqa: E402
-                            init_cpu_dist_if_needed, merge_common_args)
+                            merge_common_args,
+                            setup_cpu_distributed)
 
 
 def parse_args(argv=None):
@@ -105,31 +105,6 @@ def merge_args(cfg, args):
     return cfg
 
 
-def setup_cpu_distributed(cfg) -> bool:
-    """Prepare a ``--launcher pytorch`` run on a machine without CUDA: gloo
-    process group (mmengine's ``init_dist`` needs CUDA) and the CPU-safe DDP
-    wrapper. Returns True if the process group was created here."""
-    if cfg.launcher == 'none' or torch.cuda.is_available():
-        return False
-    if cfg.launcher != 'pytorch':
-        raise SystemExit(
-            f'tools/test.py: --launcher {cfg.launcher} needs CUDA. On '
-            'CPU-only machines use tools/dist_test.sh (--launcher pytorch).')
-    created = init_cpu_dist_if_needed(cfg.launcher, backend='gloo')
-    cfg.setdefault('env_cfg', ConfigDict())
-    cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
-    cfg.env_cfg.dist_cfg.backend = 'gloo'
-    wrapper_cfg = ConfigDict(cfg.get('model_wrapper_cfg') or {})
-    wrapper_type = wrapper_cfg.get('type', 'MMDistributedDataParallel')
-    if wrapper_type == 'MMDistributedDataParallel':
-        # scoped name: Runner.wrap_model looks the type up with
-        # mmengine's root MODEL_WRAPPERS.get, which ignores default_scope
-        wrapper_cfg.type = 'depthseg.CPUSafeDistributedDataParallel'
-    wrapper_cfg.setdefault('broadcast_buffers', False)
-    cfg.model_wrapper_cfg = wrapper_cfg
-    return created
-
-
 def evaluate_disps(cfg, path: str) -> dict:
     """Evaluate saved disparities with the config's DepthMetric; the fixed
     scale is the model's ``test_cfg.depth_scale`` (default 1)."""
@@ -150,7 +125,7 @@ def main(argv=None):
     if args.eval_disps:
         evaluate_disps(cfg, args.eval_disps)
         return
-    created_group = setup_cpu_distributed(cfg)
+    created_group = setup_cpu_distributed(cfg, 'tools/dist_test.sh')
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

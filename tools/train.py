@@ -20,14 +20,15 @@ if REPO_ROOT not in sys.path:
 import mmengine.registry  # noqa: E402
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
-from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.registry import RUNNERS, Registry  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import depthseg.registry  # noqa: E402
 from depthseg.utils import (disable_pretrained,  # noqa: E402
-                            init_cpu_dist_if_needed, merge_common_args)
+                            merge_common_args,
+                            setup_cpu_distributed)
 
 _UNKNOWN_TYPE = re.compile(r"'?(?P<type>[^\s']+) is not in the "
                            r'(?P<scope>[\w.]+)::(?P<registry>[\w ]+) registry')
@@ -136,41 +137,6 @@ def _enable_amp(cfg):
     cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
 
-def setup_cpu_distributed(cfg) -> bool:
-    """Prepare a ``--launcher pytorch`` run on a machine without CUDA.
-
-    Creates the gloo process group (so mmengine skips its CUDA-only
-    ``init_dist``) and selects ``CPUSafeDistributedDataParallel`` (mmengine
-    passes ``device_ids``, which DDP rejects for CPU modules).
-
-    Returns:
-        True if the process group was created here.
-    """
-    if cfg.launcher == 'none' or torch.cuda.is_available():
-        return False
-    if cfg.launcher != 'pytorch':
-        raise SystemExit(
-            f'tools/train.py: --launcher {cfg.launcher} needs CUDA (mmengine '
-            'calls torch.cuda.set_device). On CPU-only machines use '
-            'tools/dist_train.sh, i.e. --launcher pytorch.')
-    created = init_cpu_dist_if_needed(cfg.launcher, backend='gloo')
-    cfg.setdefault('env_cfg', ConfigDict())
-    cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
-    cfg.env_cfg.dist_cfg.backend = 'gloo'
-    wrapper_cfg = ConfigDict(cfg.get('model_wrapper_cfg') or {})
-    wrapper_type = wrapper_cfg.get('type', 'MMDistributedDataParallel')
-    if wrapper_type == 'MMDistributedDataParallel':
-        # scoped name: Runner.wrap_model looks the type up with
-        # mmengine's root MODEL_WRAPPERS.get, which ignores default_scope
-        wrapper_cfg.type = 'depthseg.CPUSafeDistributedDataParallel'
-    # mmengine reads these only when model_wrapper_cfg is unset; keep them
-    wrapper_cfg.setdefault('find_unused_parameters',
-                           cfg.get('find_unused_parameters', False))
-    wrapper_cfg.setdefault('broadcast_buffers', False)
-    cfg.model_wrapper_cfg = wrapper_cfg
-    return created
-
-
 def explain_build_error(err: Exception, cfg, config_path: str):
     """A clear message if ``err`` comes from an unknown ``type`` in the config.
 
@@ -244,7 +210,7 @@ def _registered_names(registries) -> list:
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    created_group = setup_cpu_distributed(cfg)
+    created_group = setup_cpu_distributed(cfg, 'tools/dist_train.sh')
     try:
         if 'runner_type' not in cfg:
             runner = Runner.from_cfg(cfg)

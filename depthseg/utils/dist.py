@@ -37,3 +37,45 @@ def init_cpu_dist_if_needed(launcher: str, backend: str = 'gloo') -> bool:
         rank=int(os.environ['RANK']),
         world_size=int(os.environ['WORLD_SIZE']))
     return True
+
+
+def setup_cpu_distributed(cfg, launch_script: str) -> bool:
+    """Prepare a ``--launcher pytorch`` run on a machine without CUDA.
+
+    Creates the gloo process group (so mmengine skips its CUDA-only
+    ``init_dist``), sets ``env_cfg.dist_cfg.backend='gloo'`` and selects
+    ``CPUSafeDistributedDataParallel`` (mmengine passes ``device_ids``, which
+    DDP rejects for CPU modules).
+
+    Args:
+        cfg: the run's config, with ``launcher`` set; changed in place.
+        launch_script: the script to name in the error for other launchers,
+            e.g. ``'tools/dist_train.sh'``.
+
+    Returns:
+        True if the process group was created here.
+    """
+    from mmengine.config import ConfigDict
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return False
+    if cfg.launcher != 'pytorch':
+        raise SystemExit(
+            f'--launcher {cfg.launcher} needs CUDA (mmengine calls '
+            f'torch.cuda.set_device). On CPU-only machines use '
+            f'{launch_script}, i.e. --launcher pytorch.')
+    created = init_cpu_dist_if_needed(cfg.launcher, backend='gloo')
+    cfg.setdefault('env_cfg', ConfigDict())
+    cfg.env_cfg.setdefault('dist_cfg', ConfigDict())
+    cfg.env_cfg.dist_cfg.backend = 'gloo'
+    wrapper_cfg = ConfigDict(cfg.get('model_wrapper_cfg') or {})
+    wrapper_type = wrapper_cfg.get('type', 'MMDistributedDataParallel')
+    if wrapper_type == 'MMDistributedDataParallel':
+        # scoped name: Runner.wrap_model looks the type up with
+        # mmengine's root MODEL_WRAPPERS.get, which ignores default_scope
+        wrapper_cfg.type = 'depthseg.CPUSafeDistributedDataParallel'
+    # mmengine reads these only when model_wrapper_cfg is unset; keep them
+    wrapper_cfg.setdefault('find_unused_parameters',
+                           cfg.get('find_unused_parameters', False))
+    wrapper_cfg.setdefault('broadcast_buffers', False)
+    cfg.model_wrapper_cfg = wrapper_cfg
+    return created

@@ -8,6 +8,9 @@ import torch
 from mmengine.config import Config
 from tool_helpers import ROOT, finish, load, start, write_toy_config
 
+import depthseg.utils.dist as dist_utils
+from depthseg.utils import setup_cpu_distributed
+
 TRAIN = ROOT / 'tools' / 'train.py'
 
 _spec = importlib.util.spec_from_file_location('depthseg_train_tool', TRAIN)
@@ -86,12 +89,12 @@ def test_amp_on_gpu(monkeypatch):
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
 def test_setup_cpu_distributed(monkeypatch):
     calls = []
-    monkeypatch.setattr(train_tool, 'init_cpu_dist_if_needed',
+    monkeypatch.setattr(dist_utils, 'init_cpu_dist_if_needed',
                         lambda launcher, backend: calls.append(backend) or 1)
     args = parse(monkeypatch, '--launcher', 'pytorch', '--cfg-options',
                  'find_unused_parameters=True')
     cfg = train_tool.merge_args(base_cfg(), args)
-    assert train_tool.setup_cpu_distributed(cfg)
+    assert setup_cpu_distributed(cfg, 'tools/dist_train.sh')
     assert calls == ['gloo']
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg == dict(
@@ -100,12 +103,13 @@ def test_setup_cpu_distributed(monkeypatch):
         broadcast_buffers=False)
 
     cfg = train_tool.merge_args(base_cfg(), parse(monkeypatch))
-    assert not train_tool.setup_cpu_distributed(cfg)  # launcher none
+    # launcher none
+    assert not setup_cpu_distributed(cfg, 'tools/dist_train.sh')
     assert 'model_wrapper_cfg' not in cfg
     cfg = train_tool.merge_args(
         base_cfg(), parse(monkeypatch, '--launcher', 'slurm'))
     with pytest.raises(SystemExit, match='needs CUDA'):
-        train_tool.setup_cpu_distributed(cfg)
+        setup_cpu_distributed(cfg, 'tools/dist_train.sh')
 
 
 def test_unknown_type_messages():
