@@ -12,27 +12,14 @@
 #       > data/kitti_benchmark/test_files.txt
 # Or, without a model, from saved disparities (as --ext_disp_to_eval):
 #   python tools/test.py CONFIG - --eval-disps disps.npy
-test_pipeline = [
-    dict(type='LoadFrames'),
-    dict(type='ResizePyramid', height=192, width=640, num_scales=1),
-    dict(type='PackDepthInputs'),
-]
+_base_ = ['./kitti_eigen_test.py']
 test_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=False,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='KittiRawDataset',
         data_root='data/kitti_benchmark',
         ann_file='test_files.txt',
-        frame_ids=[0],
-        img_ext='.png',
-        test_mode=True,
-        pipeline=test_pipeline))
+        img_ext='.png'))
 test_evaluator = dict(
+    _delete_=True,
     type='DepthMetric',
     format_only=True,
     output_dir='work_dirs/kitti_benchmark')
-test_cfg = dict(type='TestLoop')

@@ -6,31 +6,10 @@
 #   python tools/dataset_converters/kitti_export_gt.py \
 #       --data-root data/kitti_raw --split eigen_benchmark
 # (or on the fly: LoadKittiDepthGT(source='png') and gt_file=None).
-test_pipeline = [
-    dict(type='LoadFrames'),
-    dict(type='ResizePyramid', height=192, width=640, num_scales=1),
-    dict(type='PackDepthInputs'),
-]
+_base_ = ['./kitti_eigen_test.py']
 test_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=False,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='KittiRawDataset',
-        data_root='data/kitti_raw',
         ann_file='{{ fileDirname }}/../../../splits/kitti/eigen_benchmark/'
-        'test_files.txt',
-        frame_ids=[0],
-        img_ext='.jpg',
-        test_mode=True,
-        pipeline=test_pipeline))
+        'test_files.txt'))
 test_evaluator = dict(
-    type='DepthMetric',
-    crop=None,
-    min_depth=1e-3,
-    max_depth=80.0,
-    scaling='median',
-    gt_file='data/kitti_raw/gt_depths_eigen_benchmark.npz')
-test_cfg = dict(type='TestLoop')
+    crop=None, gt_file='data/kitti_raw/gt_depths_eigen_benchmark.npz')

@@ -8,36 +8,21 @@
 # and then reads it exactly like KITTI raw. Another root:
 #   --cfg-options train_dataloader.dataset.data_root=DIR
 #   test_dataloader.dataset.data_root=DIR
+# the training pipeline and loader settings of KITTI eigen_zhou
+_base_ = ['./kitti_eigen_zhou.py']
 dataset_type = 'SynthRoadDataset'
 data_root = 'data/synthroad'
-height, width, num_scales = 192, 640, 4
+height, width = 192, 640
 # generation parameters (the tree's synthroad_info.json must match them)
 synth_cfg = dict(
     sequences=8, frames=60, size=(height, width), seed=0, ext='.jpg')
-
-train_pipeline = [
-    dict(type='LoadFrames'),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='ResizePyramid', height=height, width=width,
-         num_scales=num_scales),
-    dict(type='ColorJitter', brightness=0.2, contrast=0.2, saturation=0.2,
-         hue=0.1, prob=0.5),
-    dict(type='PackDepthInputs'),
-]
 train_dataloader = dict(
-    batch_size=12,
     num_workers=2,
-    persistent_workers=True,
-    drop_last=True,  # the original's fixed-batch geometry (quirk Q11)
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         synth_cfg=synth_cfg,
-        ann_file='splits/train_files.txt',  # relative to data_root
-        frame_ids=[0, -1, 1],
-        img_ext='.jpg',
-        pipeline=train_pipeline))
+        ann_file='splits/train_files.txt'))  # relative to data_root
 
 # Test split (the last drive, every frame, camera 2): the exact rendered
 # depth (proj_depth PNGs, /256) read on the fly, no crop, GT in
