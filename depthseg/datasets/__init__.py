@@ -1,4 +1,8 @@
 """Datasets (registered in ``depthseg.registry.DATASETS``) and transforms."""
+from .cityscapes import (CITYSCAPES_CANONICAL, CityscapesPreprocessedDataset,
+                         CityscapesTestDataset, canonical_align_box,
+                         city_cam_setting, cityscapes_eval_box,
+                         cityscapes_gt_window)
 from .kitti import KITTI_K, KittiOdomDataset, KittiRawDataset
 from .kitti_utils import (generate_depth_map, load_velodyne_points,
                           read_calib_file, sub2ind)
@@ -10,5 +14,10 @@ __all__ = [
     'ensure_synthroad', 'KITTI_K', 'read_calib_file',
     'sub2ind', 'generate_depth_map', 'load_velodyne_points',
     'LoadFrames', 'LoadKittiDepthGT', 'RandomFlip', 'ResizePyramid',
-    'ColorJitter', 'PackDepthInputs'
+    'ColorJitter', 'PackDepthInputs', 'CityscapesPreprocessedDataset',
+    'CityscapesTestDataset', 'CITYSCAPES_CANONICAL', 'canonical_align_box',
+    'city_cam_setting', 'cityscapes_gt_window', 'cityscapes_eval_box',
+    'LoadCarRoadMasks', 'ROAD_LABEL', 'expand_segms', 'kitti_car_road_path',
+    'read_car_road_npz', 'LoadCityscapesStrip', 'LoadCityscapesRaw',
+    'CanonicalAlign', 'LoadCityscapesDepthGT'
 ]

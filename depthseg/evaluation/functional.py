@@ -54,6 +54,29 @@ def garg_crop(height: int, width: int) -> np.ndarray:
     ]).astype(np.int32)
 
 
+#: ManyDepth's Cityscapes evaluation crop ``[256:, 192:1856]``.
+CITYSCAPES_CROP = (256, 192, 1856)
+#: Values of the ``crop`` argument of :func:`evaluate_depth_sample`.
+EVAL_CROPS = ('garg', 'cityscapes', None)
+
+
+def crop_box(crop: Optional[str], height: int, width: int) -> np.ndarray:
+    """``int32([top, bottom, left, right])`` of an evaluation crop.
+
+    ``'garg'``: :func:`garg_crop`; ``'cityscapes'``: ManyDepth's
+    ``[256:, 192:1856]`` clipped to the map (applied to the GT already cut
+    to the network's field of view, quirk Q17 of FUMET); None: everything.
+    """
+    if crop == 'garg':
+        return garg_crop(height, width)
+    if crop == 'cityscapes':
+        top, left, right = CITYSCAPES_CROP
+        return np.array([top, height, left, min(right, width)], np.int32)
+    if crop is None:
+        return np.array([0, height, 0, width], np.int32)
+    raise ValueError(f'crop must be one of {EVAL_CROPS}, got {crop!r}')
+
+
 def batch_post_process_disparity(l_disp, r_disp):
     """Blend a disparity and the flipped-back prediction of the flipped image.
 
@@ -92,9 +115,10 @@ def evaluate_depth_sample(gt: np.ndarray,
     1. ``cv2.resize`` (bilinear) of the scaled disparity to the GT size;
        ``depth = 1 / disp``.
     2. Mask: ``'range'`` = ``min_depth < gt < max_depth``, ``'positive'`` =
-       ``gt > 0``; ``'auto'`` picks ``'range'`` with the Garg crop (the
-       original's eigen split) and ``'positive'`` without (other splits).
-       ``crop='garg'`` also keeps only the :func:`garg_crop` box.
+       ``gt > 0``; ``'auto'`` picks ``'range'`` with a crop (the original's
+       eigen split, FUMET's cityscapes) and ``'positive'`` without (other
+       splits). ``crop='garg'`` / ``'cityscapes'`` also keeps only the
+       :func:`crop_box` box (same pixels, same order as slicing both maps).
     3. Masked depth ``*= depth_scale`` (``pred_depth_scale_factor``, 5.4 for
        stereo models); ``ratio = median(gt) / median(pred)`` (NumPy median);
        with ``median_scaling`` the depth is multiplied by it.
@@ -109,10 +133,10 @@ def evaluate_depth_sample(gt: np.ndarray,
         ``{name: value for DEPTH_METRIC_NAMES}`` plus ``ratio`` (computed
         even without median scaling) and, with ``return_mask``, ``mask``.
     """
-    if crop not in ('garg', None):
-        raise ValueError(f"crop must be 'garg' or None, got {crop!r}")
+    if crop not in EVAL_CROPS:
+        raise ValueError(f'crop must be one of {EVAL_CROPS}, got {crop!r}')
     if gt_mask == 'auto':
-        gt_mask = 'range' if crop == 'garg' else 'positive'
+        gt_mask = 'positive' if crop is None else 'range'
     if gt_mask not in ('range', 'positive'):
         raise ValueError(f"gt_mask must be 'auto', 'range' or 'positive', "
                          f'got {gt_mask!r}')
@@ -123,8 +147,8 @@ def evaluate_depth_sample(gt: np.ndarray,
         mask = np.logical_and(gt > min_depth, gt < max_depth)
     else:
         mask = gt > 0
-    if crop == 'garg':
-        top, bottom, left, right = garg_crop(gt_height, gt_width)
+    if crop is not None:
+        top, bottom, left, right = crop_box(crop, gt_height, gt_width)
         crop_mask = np.zeros(mask.shape)
         crop_mask[top:bottom, left:right] = 1
         mask = np.logical_and(mask, crop_mask)

@@ -23,6 +23,15 @@ class DepthDataPreprocessor(BaseDataPreprocessor):
     ``color_aug[f]`` (B×3×H×W), ``K[s]`` / ``inv_K[s]`` (B×4×4 float32, the
     sample's normalised K scaled to each pyramid level, ``inv_K = pinv(K)``)
     and, when the samples carry it, ``stereo_T`` (B×4×4).
+
+    FUMET car/road masks (``PackDepthInputs`` of ``LoadCarRoadMasks``
+    output), when present: ``road`` (bool B×H×W), ``segms_flat`` (bool
+    N×H×W, every car of every frame in frame order; 0×H×W without cars),
+    ``heights_flat`` (float32 N), ``n_inst`` (int64 B, cars per frame, sums
+    to N) and ``car_frame_idx`` (int64 N, the frame of each car,
+    ``repeat_interleave(arange(B), n_inst)``). ``cam_setting`` (float32 B)
+    when the samples' metainfo carries it (Cityscapes camera-setting group
+    key).
     """
 
     def forward(self, data: dict, training: bool = False) -> dict:
@@ -48,5 +57,36 @@ class DepthDataPreprocessor(BaseDataPreprocessor):
             out['stereo_T'] = torch.from_numpy(
                 np.stack([s.metainfo['stereo_T'] for s in samples])).to(
                     device, torch.float32)
+        if 'road' in inputs:
+            out.update(self._car_road(inputs, device, height, width))
+        if 'cam_setting' in samples[0].metainfo:
+            out['cam_setting'] = torch.tensor(
+                [float(s.metainfo['cam_setting']) for s in samples],
+                dtype=torch.float32, device=device)
         samples = [s.to(device) for s in samples]
         return dict(inputs=out, data_samples=samples)
+
+    @staticmethod
+    def _car_road(inputs: dict, device, height: int, width: int) -> dict:
+        """Batch the per-frame road / car masks (varying car counts)."""
+        roads = [torch.as_tensor(r) for r in inputs['road']]
+        masks = [torch.as_tensor(m) for m in inputs['car_masks']]
+        heights = [torch.as_tensor(h) for h in inputs['car_heights']]
+        roads = [r[0] if r.dim() == 3 else r for r in roads]  # 1×H×W
+        for i, (r, m, h) in enumerate(zip(roads, masks, heights)):
+            if (tuple(r.shape) != (height, width) or m.dim() != 3
+                    or tuple(m.shape[1:]) != (height, width)
+                    or h.dim() != 1 or len(h) != len(m)):
+                raise ValueError(
+                    f'DepthDataPreprocessor: frame {i} of the batch has road '
+                    f'{tuple(r.shape)}, car_masks {tuple(m.shape)} and '
+                    f'car_heights {tuple(h.shape)}; expected H×W, n×H×W and '
+                    f'n with (H, W) = {(height, width)}, the frame size')
+        n_inst = torch.tensor([len(m) for m in masks], dtype=torch.int64)
+        return dict(
+            road=torch.stack(roads).to(device, torch.bool),
+            segms_flat=torch.cat(masks).to(device, torch.bool),
+            heights_flat=torch.cat(heights).to(device, torch.float32),
+            n_inst=n_inst.to(device),
+            car_frame_idx=torch.repeat_interleave(
+                torch.arange(len(masks)), n_inst).to(device))

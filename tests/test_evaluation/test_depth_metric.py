@@ -221,3 +221,18 @@ def test_invalid_options():
         DepthMetric(scaling='mean')
     with pytest.raises(ValueError, match='crop'):
         DepthMetric(crop='nyu')
+
+
+def test_both_scalings_side_by_side(caplog):
+    """Metric models: gt = 1.1·pred -> unscaled abs_rel 1/11, scaled 0."""
+    metric = DepthMetric(crop=None, scaling='both')
+    disps = [_disp(i) for i in range(2)]
+    metric.process(None, [_sample(i, d, gt=1.1 / d)
+                          for i, d in enumerate(disps)])
+    res = metric.evaluate(2)
+    assert res['depth/abs_rel'] == pytest.approx(1 / 11, rel=1e-6)
+    assert res['depth/median_abs_rel'] == pytest.approx(0, abs=1e-6)
+    assert res['depth/ratio_median'] == pytest.approx(1.1, rel=1e-6)
+    table = metric.format_table(
+        {k.split('/')[1]: v for k, v in res.items()}, 2)
+    assert 'w/o scaling' in table and 'w/ scaling' in table

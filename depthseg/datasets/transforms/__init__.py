@@ -1,9 +1,16 @@
 """Data transforms (registered in ``depthseg.registry.TRANSFORMS``)."""
+from .car_road import (ROAD_LABEL, LoadCarRoadMasks, expand_segms,
+                       kitti_car_road_path, read_car_road_npz)
+from .cityscapes import (CanonicalAlign, LoadCityscapesDepthGT,
+                         LoadCityscapesRaw, LoadCityscapesStrip)
 from .formatting import PackDepthInputs
 from .loading import LoadFrames, LoadKittiDepthGT
 from .transforms import ColorJitter, RandomFlip, ResizePyramid
 
 __all__ = [
     'LoadFrames', 'LoadKittiDepthGT', 'RandomFlip', 'ResizePyramid',
-    'ColorJitter', 'PackDepthInputs'
+    'ColorJitter', 'PackDepthInputs', 'LoadCarRoadMasks', 'ROAD_LABEL',
+    'expand_segms', 'kitti_car_road_path', 'read_car_road_npz',
+    'LoadCityscapesStrip', 'LoadCityscapesRaw', 'CanonicalAlign',
+    'LoadCityscapesDepthGT'
 ]

@@ -8,6 +8,11 @@ from depthseg.registry import TRANSFORMS
 from depthseg.structures import DepthDataSample
 
 
+def _where(results: dict) -> str:
+    return (f"sample_idx {results.get('sample_idx')}, "
+            f"{results.get('img_path')}")
+
+
 def _to_chw(img: np.ndarray) -> torch.Tensor:
     """uint8 H×W×3 array -> uint8 3×H×W tensor."""
     return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
@@ -30,12 +35,18 @@ class PackDepthInputs(BaseTransform):
     4×4 identity with ``T[0, 3] = side_sign · flip_sign · stereo_baseline``
     (side_sign −1 for the left camera, flip_sign −1 when flipped).
     ``gt_depth`` (H×W) becomes ``gt_depth_map`` (float32 1×H×W).
+
+    FUMET (``LoadCarRoadMasks``), when present: ``inputs['road']`` (bool
+    H×W), ``inputs['car_masks']`` (bool n×H×W, n may be 0) and
+    ``inputs['car_heights']`` (float32 n). Cityscapes' ``cam_setting`` (and
+    ``city``) go to the metainfo with the other ``meta_keys``.
     """
 
     def __init__(self,
                  meta_keys=('K', 'img_path', 'ori_shape', 'img_shape',
                             'frame_ids', 'sample_idx', 'ann_file', 'line_no',
-                            'folder', 'frame_index', 'side'),
+                            'folder', 'frame_index', 'side', 'city',
+                            'frame_name', 'cam_setting'),
                  stereo_baseline: float = 0.1):
         self.meta_keys = tuple(meta_keys)
         self.stereo_baseline = stereo_baseline
@@ -59,10 +70,41 @@ class PackDepthInputs(BaseTransform):
             stereo_T[0, 3] = side_sign * flip_sign * self.stereo_baseline
             metainfo['stereo_T'] = stereo_T
 
+        if 'cam_setting' in metainfo:
+            metainfo['cam_setting'] = float(metainfo['cam_setting'])
         sample = DepthDataSample(metainfo=metainfo)
         if 'gt_depth' in results:
             gt = torch.from_numpy(
                 np.ascontiguousarray(results['gt_depth'], dtype=np.float32))
             sample.gt_depth_map = PixelData(data=gt[None])
-        return dict(inputs=dict(color=color, color_aug=color_aug),
-                    data_samples=sample)
+        inputs = dict(color=color, color_aug=color_aug)
+        if 'road' in results or 'car_masks' in results:
+            missing = [k for k in ('road', 'car_masks', 'car_heights')
+                       if k not in results]
+            if missing:
+                raise KeyError(f'PackDepthInputs: FUMET masks without '
+                               f'{missing}; LoadCarRoadMasks sets road, '
+                               'car_masks and car_heights together')
+            road = np.asarray(results['road'], dtype=bool)
+            masks = np.asarray(results['car_masks'], dtype=bool)
+            heights = np.asarray(results['car_heights'], dtype=np.float32)
+            if (road.ndim != 2 or masks.ndim != 3
+                    or masks.shape[1:] != road.shape or heights.ndim != 1
+                    or len(heights) != len(masks)):
+                raise ValueError(
+                    'PackDepthInputs: expected road H×W, car_masks n×H×W '
+                    f'and car_heights n, got {road.shape}, {masks.shape} '
+                    f'and {heights.shape}')
+            ref = 0 if 0 in color else next(iter(color))
+            img_size = tuple(color[ref][0].shape[-2:])
+            if road.shape != img_size:
+                raise ValueError(
+                    f'PackDepthInputs: car/road masks of size {road.shape} '
+                    f'but network frames of size {img_size} ({_where(results)}'
+                    '). Fix: give LoadCarRoadMasks the height / width of '
+                    'ResizePyramid.')
+            inputs['road'] = torch.from_numpy(np.ascontiguousarray(road))
+            inputs['car_masks'] = torch.from_numpy(
+                np.ascontiguousarray(masks))
+            inputs['car_heights'] = torch.from_numpy(heights.copy())
+        return dict(inputs=inputs, data_samples=sample)

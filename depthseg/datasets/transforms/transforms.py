@@ -22,7 +22,15 @@ class RandomFlip(BaseTransform):
     """Flip all frames (and ``gt_depth``) left-right together.
 
     Flips when ``random.random() > 1 - prob`` (``> 0.5`` at the default, as
-    the original). Needs ``imgs`` (PIL); sets ``flip``. K is unchanged (Q8).
+    the original). Needs ``imgs`` (PIL); sets ``flip``.
+
+    Also flips FUMET's ``road`` (H×W) and ``car_masks`` (n×H×W) when they
+    are present (:class:`LoadCarRoadMasks` placed before this transform;
+    placed after it, that transform applies ``flip`` itself); car heights
+    are unchanged. A ``K`` in the results gets its principal point mirrored
+    (normalised ``cx -> 1 - cx``, FUMET's ``cx -> W - cx``): a no-op for the
+    centred KITTI K (Monodepth2: K unchanged, Q8), needed for Cityscapes'
+    canonical K (cx = 267.5 of 512).
     """
 
     def __init__(self, prob: float = 0.5):
@@ -35,9 +43,14 @@ class RandomFlip(BaseTransform):
                 fid: img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
                 for fid, img in results['imgs'].items()
             }
-            if 'gt_depth' in results:
-                results['gt_depth'] = np.ascontiguousarray(
-                    results['gt_depth'][:, ::-1])
+            for key in ('gt_depth', 'road', 'car_masks'):
+                if key in results:
+                    results[key] = np.ascontiguousarray(
+                        results[key][..., ::-1])
+            if results.get('K') is not None:
+                K = np.array(results['K'], dtype=np.float32)
+                K[0, 2] = 1 - K[0, 2]
+                results['K'] = K
         results['flip'] = flip
         return results
 

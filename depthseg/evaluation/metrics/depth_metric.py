@@ -10,7 +10,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from PIL import Image
 
-from depthseg.evaluation.functional import (DEPTH_METRIC_NAMES,
+from depthseg.evaluation.functional import (DEPTH_METRIC_NAMES, EVAL_CROPS,
                                             evaluate_depth_sample,
                                             ratio_stats)
 from depthseg.registry import METRICS
@@ -99,11 +99,17 @@ class DepthMetric(BaseMetric):
     ``depth/`` (``save_best='depth/abs_rel'``).
 
     Args:
-        crop: ``'garg'`` (Eigen split) or None.
+        crop: ``'garg'`` (Eigen split), ``'cityscapes'`` (ManyDepth's
+            ``[256:, 192:1856]`` on the GT already cut to the network's
+            field of view by ``LoadCityscapesDepthGT``; FUMET quirk Q17) or
+            None.
         min_depth, max_depth: GT range (with the crop) and prediction clamp.
-        scaling: ``'median'`` (per-image median scaling, mono models) or
+        scaling: ``'median'`` (per-image median scaling, mono models),
             ``'none'`` (fixed scale: the sample's ``depth_scale`` metainfo,
-            default 1; 5.4 for stereo-trained Monodepth2).
+            default 1; 5.4 for stereo-trained Monodepth2) or ``'both'``
+            (metric models, FUMET: the unscaled metrics under the plain
+            names and the median-scaled ones as ``median_<name>``, printed
+            as the rows "w/o scaling" and "w/ scaling").
         gt_mask: ``'auto'``, ``'range'`` or ``'positive'`` (see
             ``evaluate_depth_sample``; ``'auto'`` = the original's choice).
         gt_file: exported GT ``.npz`` (``tools/dataset_converters/
@@ -145,11 +151,12 @@ class DepthMetric(BaseMetric):
                  collect_dir: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix,
                          collect_dir=collect_dir)
-        if crop not in ('garg', None):
-            raise ValueError(f"crop must be 'garg' or None, got {crop!r}")
-        if scaling not in ('median', 'none'):
-            raise ValueError(f"scaling must be 'median' or 'none', got "
-                             f'{scaling!r}')
+        if crop not in EVAL_CROPS:
+            raise ValueError(f'crop must be one of {EVAL_CROPS}, got '
+                             f'{crop!r}')
+        if scaling not in ('median', 'none', 'both'):
+            raise ValueError(f"scaling must be 'median', 'none' or 'both', "
+                             f'got {scaling!r}')
         if gt_mask not in ('auto', 'range', 'positive'):
             raise ValueError(f"gt_mask must be 'auto', 'range' or "
                              f"'positive', got {gt_mask!r}")
@@ -237,15 +244,25 @@ class DepthMetric(BaseMetric):
                     disp, osp.join(self.output_dir, f'{idx:010d}.png'),
                     self.benchmark_depth_scale)
             if not self.format_only:
-                try:
-                    errors = evaluate_depth_sample(
-                        self._gt(sample), disp,
-                        depth_scale=sample.get('depth_scale', 1.0),
-                        **self.eval_cfg)
-                except ValueError as e:
-                    raise ValueError(f'sample_idx {idx}: {e}') from None
-                result.update({k: float(v) for k, v in errors.items()})
+                result.update(self._errors(sample, disp))
             self.results.append(result)
+
+    def _errors(self, sample: dict, disp: np.ndarray) -> Dict[str, float]:
+        """Metrics of one sample (both scalings with ``'both'``)."""
+        gt = self._gt(sample)
+        kwargs = dict(depth_scale=sample.get('depth_scale', 1.0),
+                      **self.eval_cfg)
+        try:
+            errors = evaluate_depth_sample(gt, disp, **kwargs)
+            if self.scaling == 'both':
+                kwargs['median_scaling'] = True
+                median = evaluate_depth_sample(gt, disp, **kwargs)
+                errors.update({f'median_{k}': median[k]
+                               for k in DEPTH_METRIC_NAMES})
+        except ValueError as e:
+            raise ValueError(f"sample_idx {sample['sample_idx']}: {e}") \
+                from None
+        return {k: float(v) for k, v in errors.items()}
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Means over images and the ratio statistics; prints the table."""
@@ -263,10 +280,10 @@ class DepthMetric(BaseMetric):
                       f'{self.output_dir} (no ground truth: no metrics)',
                       logger='current')
             return {}
-        metrics = {
-            k: float(np.mean([r[k] for r in results]))
-            for k in DEPTH_METRIC_NAMES
-        }
+        names = list(DEPTH_METRIC_NAMES)
+        if self.scaling == 'both':
+            names += [f'median_{k}' for k in DEPTH_METRIC_NAMES]
+        metrics = {k: float(np.mean([r[k] for r in results])) for k in names}
         med, std = ratio_stats([r['ratio'] for r in results])
         metrics['ratio_median'] = float(med)
         metrics['ratio_std'] = float(std)
@@ -274,18 +291,23 @@ class DepthMetric(BaseMetric):
         return metrics
 
     def format_table(self, metrics: Dict[str, float], num_images: int) -> str:
-        """Monodepth2's printout: ratio line, names row, ``&`` row."""
+        """Monodepth2's printout: ratio line, names row, ``&`` row (two
+        rows, without and with median scaling, for ``scaling='both'``)."""
         applied = '' if self.scaling == 'median' else ' (not applied)'
         names = DEPTH_METRIC_NAMES
+        rows = [('', '')]
+        if self.scaling == 'both':
+            rows = [('', '  w/o scaling'), ('median_', '  w/ scaling')]
+            applied = ' (w/o scaling row: not applied)'
         return '\n'.join([
             f'Depth evaluation on {num_images} images '
             f"(crop={self.eval_cfg['crop']}, scaling={self.scaling})",
             f' Scaling ratios{applied} | med: {metrics["ratio_median"]:0.3f}'
             f' | std: {metrics["ratio_std"]:0.3f}', '',
-            '  ' + ('{:>8} | ' * len(names)).format(*names),
-            ('&{: 8.3f}  ' * len(names)).format(*[metrics[k] for k in names])
-            + '\\\\'
-        ])
+            '  ' + ('{:>8} | ' * len(names)).format(*names)
+        ] + [('&{: 8.3f}  ' * len(names)).format(
+            *[metrics[prefix + k] for k in names]) + '\\\\' + label
+             for prefix, label in rows])
 
     def evaluate_external(self, depth_scale: float = 1.0) -> Dict[str, float]:
         """Evaluate ``pred_disps_file`` against ``gt_file`` (or only write

@@ -1,4 +1,9 @@
+from .lite_mono import LiteMono
 from .resnet_encoder import (ResnetEncoder, ResNetMultiImageInput,
                              resnet_num_ch_enc)
+from .van import VANEncoder
 
-__all__ = ['ResnetEncoder', 'ResNetMultiImageInput', 'resnet_num_ch_enc']
+__all__ = [
+    'ResnetEncoder', 'ResNetMultiImageInput', 'resnet_num_ch_enc', 'LiteMono',
+    'VANEncoder'
+]

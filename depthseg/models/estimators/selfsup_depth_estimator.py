@@ -25,7 +25,9 @@ class SelfSupDepthEstimator(BaseModel):
             decoder returns ``{s: B×1×H/2^s×W/2^s}`` sigmoid disparities.
         pose_net: config of a pose network (``forward(images, frame_ids)``
             and ``to_matrix(params, depth)``); None for stereo-only training.
-        losses: loss plugin configs; each ``forward(ctx) -> {name: value}``.
+        losses: loss plugin configs; each ``forward(ctx) -> {name: value}``
+            (``loss*`` names are summed, others only logged); a plugin's
+            optional ``prepare(ctx)`` runs before every plugin's forward.
         frame_ids: target first, then sources (ints, ``'s'`` = stereo pair).
         scales: decoder scales used by the losses.
         min_depth, max_depth: range of ``disp_to_depth``.
@@ -107,6 +109,9 @@ class SelfSupDepthEstimator(BaseModel):
     def loss(self, inputs: dict, data_samples=None) -> Dict[str, Tensor]:
         """Every plugin's named terms; mmengine sums the ``loss*`` ones."""
         ctx = self.build_context(inputs)
+        for loss in self.losses:  # selections other plugins may read
+            if hasattr(loss, 'prepare'):
+                loss.prepare(ctx)
         terms = {}
         for loss in self.losses:
             for name, value in loss(ctx).items():

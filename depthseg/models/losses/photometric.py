@@ -59,6 +59,42 @@ def automask_min(identity: Optional[Tensor], reprojection: Tensor,
     return to_optimise, idxs, won.float()
 
 
+def road_override_min(to_optimise: Tensor, reprojection: Tensor, won: Tensor,
+                      road: Tensor, static_ratio: float = 0.75) -> Tensor:
+    """FUMET's road-masking override of the auto-masked minimum.
+
+    Args:
+        to_optimise: B×H×W minimum over reprojection and identity errors.
+        reprojection: B×S×H×W reprojection errors.
+        won: B×H×W float, 1 where a reprojection term won.
+        road: B×H×W bool road mask.
+        static_ratio: an image is moving when its auto-masked fraction
+            ``1 - mean(won)`` is below this.
+
+    Returns:
+        B×H×W: on road pixels of moving images the minimum over
+        reprojections only, elsewhere ``to_optimise``.
+    """
+    moving = (1 - won.flatten(1).mean(1)) < static_ratio
+    override = road & moving[:, None, None]
+    return torch.where(override, reprojection.min(1)[0], to_optimise)
+
+
+def road_mask(ctx, like: Tensor) -> Tensor:
+    """The batch's B×H×W road mask, checked against the loss resolution."""
+    road = ctx.inputs.get('road')
+    if road is None:
+        raise KeyError(
+            "PhotometricLoss(road_override=True) needs inputs['road']: add "
+            "LoadCarRoadMasks to the training pipeline")
+    if road.shape != like.shape:
+        raise ValueError(
+            f'road mask {tuple(road.shape)} does not match the photometric '
+            f'loss map {tuple(like.shape)}: the override needs '
+            "multiscale='full' and masks at the training resolution")
+    return road
+
+
 @MODELS.register_module()
 class PhotometricLoss(BaseModule):
     """Monodepth2's minimum-reprojection loss with auto-masking.
@@ -71,6 +107,12 @@ class PhotometricLoss(BaseModule):
     Writes ``ctx.state['automask'][s]`` (B×H×W, 1 where a reprojection won)
     and ``ctx.state['min_reproj'][s]`` for hooks and other plugins.
 
+    Road-masking override (FUMET ``--disable_road_masking``): an image in
+    which fewer than ``static_ratio`` of the pixels are auto-masked counts as
+    moving; on its road pixels (``inputs['road']``, B×H×W bool) the identity
+    errors are ignored and the minimum is taken over reprojections only, so
+    the low-texture road keeps training the geometry.
+
     Args:
         loss_weight: multiplies the value; schedulable.
         automask: add identity errors (``--disable_automasking`` = False).
@@ -81,12 +123,17 @@ class PhotometricLoss(BaseModule):
         noise_scale: std of the tie-break noise added to identity errors
             (1e-5; 0 makes the loss deterministic, e.g. to compare runs
             whose processes draw different random numbers).
+        road_override: apply the road-masking override (needs ``automask``
+            and ``inputs['road']`` at the loss resolution).
+        static_ratio: auto-masked fraction at or above which an image is
+            static (0.75).
     """
 
     def __init__(self, loss_weight: float = 1.0, automask: bool = True,
                  avg_reprojection: bool = False, use_ssim: bool = True,
                  ssim_weight: float = 0.85, identity_first: bool = True,
-                 noise_scale: float = 1e-5, init_cfg=None):
+                 noise_scale: float = 1e-5, road_override: bool = False,
+                 static_ratio: float = 0.75, init_cfg=None):
         super().__init__(init_cfg)
         self.loss_weight = loss_weight
         self.automask = automask
@@ -95,6 +142,8 @@ class PhotometricLoss(BaseModule):
         self.ssim_weight = ssim_weight
         self.identity_first = identity_first
         self.noise_scale = noise_scale
+        self.road_override = road_override
+        self.static_ratio = static_ratio
 
     def error(self, pred: Tensor, target: Tensor) -> Tensor:
         return reprojection_error(pred, target, self.ssim_weight,
@@ -126,6 +175,10 @@ class PhotometricLoss(BaseModule):
             to_optimise, _, won = automask_min(identity, reproj, noise,
                                                self.identity_first,
                                                self.noise_scale)
+            if self.road_override and identity is not None:
+                to_optimise = road_override_min(
+                    to_optimise, reproj, won, road_mask(ctx, to_optimise),
+                    self.static_ratio)
             automasks[s] = won.detach()
             minima[s] = to_optimise.detach()
             total = total + to_optimise.mean()

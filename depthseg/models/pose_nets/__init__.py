@@ -1,5 +1,9 @@
+from .lite_mono_pose_decoder import LiteMonoPoseDecoder
 from .pose_cnn import PoseCNN
 from .pose_decoder import PoseDecoder
 from .pose_net import PoseCNNNet, ResnetPoseNet
 
-__all__ = ['PoseCNN', 'PoseDecoder', 'PoseCNNNet', 'ResnetPoseNet']
+__all__ = [
+    'PoseCNN', 'PoseDecoder', 'PoseCNNNet', 'ResnetPoseNet',
+    'LiteMonoPoseDecoder'
+]

@@ -1,0 +1,170 @@
+r"""Measure what extra loss plugins add to the training step of a config.
+
+Example (FUMET's metric losses against the same Monodepth2 config)::
+
+    python tools/analysis_tools/benchmark_loss_overhead.py \
+        configs/fumet/fumet_r50_kitti.py --iters 5 --warmup 1
+
+Times forward + backward + Adam step of the config's model on one fixed
+synthetic batch (random images, a road on the lower 40 % of every frame and
+``--cars`` car masks per frame standing on it) twice: with the config's loss
+plugins, and with only the baseline plugins (``--baseline``: the photometric
+loss without the road override, and smoothness). h* is set (``--h-star``) so
+the outlier test and the camera-height loss run, as after epoch 1. Prints
+seconds per step for both (median over alternating rounds) and the
+relative overhead.
+"""
+import argparse
+import copy
+import os.path as osp
+import sys
+import time
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+
+import depthseg  # noqa: E402,F401
+from depthseg.models.utils.geometry import scale_intrinsics  # noqa: E402
+from depthseg.registry import MODELS  # noqa: E402
+from depthseg.utils.config import disable_pretrained  # noqa: E402
+
+KITTI_K = np.array([[0.58, 0, 0.5, 0], [0, 1.92, 0.5, 0], [0, 0, 1, 0],
+                    [0, 0, 0, 1]], dtype=np.float32)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Step-time overhead of loss plugins')
+    parser.add_argument('config', help='config with the extra plugins')
+    parser.add_argument('--iters', type=int, default=5)
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='alternating timing rounds (median is shown)')
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--height', type=int, default=192)
+    parser.add_argument('--width', type=int, default=640)
+    parser.add_argument('--cars', type=int, default=4,
+                        help='car masks per frame')
+    parser.add_argument('--h-star', type=float, default=1.65,
+                        help='camera height pseudo-label to start from')
+    parser.add_argument('--baseline', nargs='+',
+                        default=['PhotometricLoss', 'SmoothnessLoss'],
+                        help='plugin types kept in the baseline')
+    parser.add_argument('--threads', type=int, help='torch CPU threads')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def synthetic_batch(model, batch, height, width, cars, device):
+    """A preprocessed batch with road and car masks (fixed seed)."""
+    g = torch.Generator().manual_seed(0)
+    num_scales = max(model.scales) + 1
+    color = {f: [torch.rand(batch, 3, height >> s, width >> s, generator=g)
+                 for s in range(num_scales)] for f in model.frame_ids}
+    K, inv_K = scale_intrinsics(KITTI_K, height, width, num_scales)
+    inputs = dict(
+        color=color, color_aug={f: c[0] for f, c in color.items()},
+        K=[torch.from_numpy(k).expand(batch, 4, 4) for k in K],
+        inv_K=[torch.from_numpy(k).expand(batch, 4, 4) for k in inv_K])
+    road = torch.zeros(batch, height, width, dtype=torch.bool)
+    road[:, int(0.6 * height):] = True
+    segms = torch.zeros(batch * cars, height, width, dtype=torch.bool)
+    top, bottom = int(0.45 * height), int(0.62 * height)
+    for i in range(batch * cars):
+        left = int(torch.randint(0, width - width // 10, (1, ), generator=g))
+        segms[i, top:bottom, left:left + width // 12] = True
+    n_inst = torch.full((batch, ), cars, dtype=torch.long)
+    inputs.update(road=road, segms_flat=segms,
+                  heights_flat=1.4 + 0.5 * torch.rand(batch * cars,
+                                                       generator=g),
+                  n_inst=n_inst,
+                  car_frame_idx=torch.repeat_interleave(
+                      torch.arange(batch), n_inst))
+
+    def move(x):
+        if isinstance(x, dict):
+            return {k: move(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [move(v) for v in x]
+        return x.to(device)
+
+    return move(inputs)
+
+
+def time_steps(model, inputs, warmup, iters):
+    """Seconds per forward + backward + Adam step."""
+    optim = torch.optim.Adam(
+        [p for p in model.parameters() if p.requires_grad], lr=1e-6)
+    model.train()
+
+    def step():
+        terms = model(inputs, None, mode='loss')
+        loss = sum(v for k, v in terms.items() if 'loss' in k)
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+
+    for _ in range(warmup):
+        step()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(iters):
+        step()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / iters
+
+
+def main():
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope('depthseg')
+    disable_pretrained(cfg.model)
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    full_cfg = copy.deepcopy(cfg.model)
+    base_cfg = copy.deepcopy(cfg.model)
+    base_cfg.losses = [dict(loss, road_override=False)
+                       if loss['type'] == 'PhotometricLoss' else loss
+                       for loss in base_cfg.losses
+                       if loss['type'] in args.baseline]
+    runs = {}
+    for name, model_cfg in (('baseline', base_cfg), ('full', full_cfg)):
+        torch.manual_seed(0)
+        model = MODELS.build(model_cfg).to(device)
+        for module in model.modules():
+            if hasattr(module, 'h_star'):
+                module.h_star.fill_(args.h_star)
+                module.h_star_valid.fill_(True)
+        inputs = synthetic_batch(model, args.batch_size, args.height,
+                                 args.width, args.cars, device)
+        runs[name] = (model, inputs, [])
+    # alternate the two so that load changes hit both alike
+    for _ in range(args.rounds):
+        for model, inputs, times in runs.values():
+            times.append(time_steps(model, inputs, args.warmup, args.iters))
+    figures = {name: float(np.median(times))
+               for name, (_, _, times) in runs.items()}
+    for name, (model, _, times) in runs.items():
+        plugins = ', '.join(type(p).__name__ for p in model.losses)
+        print(f'{name}: {figures[name]:.3f} s/step (median of '
+              f'{len(times)} rounds; {plugins})')
+    overhead = figures['full'] / figures['baseline'] - 1
+    print(f'device: {device}, threads: {torch.get_num_threads()}, batch '
+          f'{args.batch_size}, {args.height}x{args.width}, {args.cars} cars '
+          f'per frame, {args.iters} timed steps (+{args.warmup} warm-up) per round')
+    print(f'overhead of the extra plugins: {100 * overhead:.1f} %')
+
+
+if __name__ == '__main__':
+    main()
