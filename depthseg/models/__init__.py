@@ -1,3 +1,4 @@
+from .autoencoders import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403
 from .data_preprocessor import DepthDataPreprocessor
 from .decoders import *  # noqa: F401,F403

@@ -4,16 +4,19 @@ from typing import List
 
 
 def disable_pretrained(cfg, path: str = 'model') -> List[str]:
-    """Set every string ``pretrained`` entry and every ``Pretrained``
-    ``init_cfg`` below ``cfg`` to None, in place.
+    """Set every string ``pretrained`` entry, every ``Pretrained``
+    ``init_cfg`` and every string ``checkpoint`` of a sub-module (e.g. the
+    autoencoder of ``FeatureMetricLoss``) below ``cfg`` to None, in place.
 
     Used when the weights come from a checkpoint anyway (resume, test,
-    inference), so nothing is downloaded. Returns the changed key paths.
+    inference), so nothing is downloaded or read. Returns the changed key
+    paths.
     """
     changed = []
     if isinstance(cfg, dict):
         for key, value in cfg.items():
-            if (key == 'pretrained' and isinstance(value, str)) or (
+            if (key in ('pretrained', 'checkpoint')
+                    and isinstance(value, str)) or (
                     key == 'init_cfg' and isinstance(value, dict)
                     and value.get('type') == 'Pretrained'):
                 cfg[key] = None

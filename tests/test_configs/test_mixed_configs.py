@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from depthseg.datasets.synthetic import write_synthroad
-from depthseg.utils import register_all_modules
+from depthseg.utils import disable_pretrained, register_all_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 MIXED = sorted((ROOT / 'configs' / 'mixed').glob('*.py'))
@@ -27,6 +27,7 @@ def synth_root(tmp_path_factory):
 @pytest.mark.parametrize('path', MIXED, ids=lambda p: p.stem)
 def test_mixed_config_trains(path, synth_root, tmp_path):
     cfg = Config.fromfile(path)
+    disable_pretrained(cfg.model)  # e.g. an autoencoder not trained here
     h, w = SIZE
     for step in cfg.train_dataloader.dataset.pipeline:
         if step['type'] in ('ResizePyramid', 'LoadCarRoadMasks'):
@@ -50,6 +51,11 @@ def test_mixed_config_trains(path, synth_root, tmp_path):
     assert {'CameraHeightLoss', 'CarHeightLoss'} <= kinds
     scalars = runner.message_hub.log_scalars
     assert torch.isfinite(torch.tensor(scalars['train/loss'].current()))
+    # every plugin's terms are logged
+    for name in ('loss_photometric', 'loss_camera_height', 'loss_car_height'):
+        assert f'train/{name}' in scalars
+    if 'FeatureMetricLoss' in kinds:
+        assert 'train/loss_feature_metric' in scalars
     # h* was created at the end of the second epoch
     loss = [p for p in model.losses if hasattr(p, 'h_star')][0]
     assert bool(loss.h_star_valid.all())

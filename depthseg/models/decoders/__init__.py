@@ -1,8 +1,10 @@
 from .depth_decoder import DepthDecoder
+from .featdepth_decoder import CRPBlock, FeatDepthDecoder
 from .hr_depth_decoder import HRDepthDecoder
 from .lite_mono_decoder import LiteMonoDecoder
 from .vadepth_decoder import VADepthDecoder
 
 __all__ = [
-    'DepthDecoder', 'HRDepthDecoder', 'LiteMonoDecoder', 'VADepthDecoder'
+    'DepthDecoder', 'FeatDepthDecoder', 'CRPBlock', 'HRDepthDecoder',
+    'LiteMonoDecoder', 'VADepthDecoder'
 ]

@@ -3,8 +3,9 @@
 Depth, poses, sampling grids and warped images are computed once, lazily, on
 first access, so plugins share exactly the same geometry.
 """
-from typing import Callable, Dict, Hashable, Sequence
+from typing import Callable, Dict, Hashable, Optional, Sequence, Tuple
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -38,6 +39,9 @@ class DepthContext:
         poses: lazy ``{(f, s): B×4×4}`` target->source transforms.
         grids: lazy ``{(f, s): B×h×w×2}`` sampling grids.
         warped: lazy ``{(f, s): B×3×h×w}`` warped un-augmented sources.
+        grid_at(f, s, size): cached sampling grid of frame f at any size
+            (e.g. a feature map's), from the scale-s disparity resized to
+            that size and the intrinsics of that resolution.
         state: scratch space plugins use to share results (masks, errors).
     """
 
@@ -64,6 +68,8 @@ class DepthContext:
         self.poses = LazyDict(self._pose)
         self.grids = LazyDict(self._grid)
         self.warped = LazyDict(self._warp)
+        self._depths_at = LazyDict(self._depth_at)
+        self._grids_at = LazyDict(self._grid_at)
 
     def source_scale(self, s: int) -> int:
         """Pyramid level the images are warped at for loss scale s."""
@@ -110,3 +116,73 @@ class DepthContext:
         return F.grid_sample(self.source(f, s), self.grids[f, s],
                              mode='bilinear', padding_mode=self.padding_mode,
                              align_corners=self.align_corners)
+
+    # --- geometry at an arbitrary resolution (feature maps) ---------------
+
+    def intrinsics_at(self, size: Sequence[int], level: Optional[int] = None
+                      ) -> Tuple[Tensor, Tensor]:
+        """``(K, inv_K)`` (B×4×4) for a map of ``size`` = (h, w).
+
+        ``level`` given: that pyramid level, whatever the size (FeatDepth's
+        paper-era feature warp uses level 0 on the H/2 grid, quirk Q3).
+        Otherwise the level l whose size ``(H // 2^l, W // 2^l)`` (H×W =
+        ``color(0, 0)``) equals ``size``; when no level matches, level 0
+        with rows 0 and 1 scaled by w/W and h/H and ``inv_K = pinv(K)``.
+        """
+        Ks, inv_Ks = self.inputs['K'], self.inputs['inv_K']
+        if level is not None:
+            if not 0 <= level < len(Ks):
+                raise ValueError(f'intrinsics level {level} is not in the '
+                                 f'K pyramid of {len(Ks)} levels')
+            return Ks[level], inv_Ks[level]
+        height, width = self.color(0, 0).shape[-2:]
+        size = tuple(int(v) for v in size)
+        for lvl in range(len(Ks)):
+            if (height // 2**lvl, width // 2**lvl) == size:
+                return Ks[lvl], inv_Ks[lvl]
+        K = Ks[0].clone()
+        K[:, 0] = K[:, 0] * (size[1] / width)
+        K[:, 1] = K[:, 1] * (size[0] / height)
+        return K, torch.linalg.pinv(K)
+
+    def depth_at(self, s: int, size: Sequence[int]) -> Tensor:
+        """Cached B×1×h×w depth from ``disp[s]`` bilinearly resized
+        (align_corners=False; no resize when the size matches)."""
+        return self._depths_at[s, tuple(int(v) for v in size)]
+
+    def grid_at(self, f, s: int, size: Sequence[int],
+                k_level: Optional[int] = None) -> Tensor:
+        """Cached B×h×w×2 sampling grid of source f at ``size`` = (h, w).
+
+        Same pose (``poses[f, s]``) as :attr:`grids`; depth from
+        :meth:`depth_at`; intrinsics from :meth:`intrinsics_at` (``k_level``
+        forces a pyramid level). :attr:`grids` itself is unchanged.
+        """
+        size = tuple(int(v) for v in size)
+        if len(size) != 2 or min(size) < 1:
+            raise ValueError(f'grid_at needs a size (h, w), got {size}')
+        return self._grids_at[f, s, size, k_level]
+
+    def resample(self, source: Tensor, grid: Tensor) -> Tensor:
+        """``grid_sample`` of any B×C×h×w map with the context's warp
+        settings (bilinear, ``padding_mode``, ``align_corners``)."""
+        if source.shape[-2:] != grid.shape[1:3]:
+            raise ValueError(f'resample: map {tuple(source.shape)} and grid '
+                             f'{tuple(grid.shape)} sizes differ')
+        return F.grid_sample(source, grid, mode='bilinear',
+                             padding_mode=self.padding_mode,
+                             align_corners=self.align_corners)
+
+    def _depth_at(self, key) -> Tensor:
+        s, size = key
+        disp = self.disp[s]
+        if tuple(disp.shape[-2:]) != size:
+            disp = F.interpolate(disp, size, mode='bilinear',
+                                 align_corners=False)
+        return disp_to_depth(disp, self.min_depth, self.max_depth)[1]
+
+    def _grid_at(self, key) -> Tensor:
+        f, s, size, k_level = key
+        K, inv_K = self.intrinsics_at(size, k_level)
+        points = backproject(self.depth_at(s, size), inv_K)
+        return project(points, K, self.poses[f, s], *size)

@@ -1,3 +1,7 @@
+from .feature_losses import (autoencoder_loss_terms, charbonnier,
+                             edge_aware_terms, feature_regularization,
+                             reconstruction_targets)
+from .feature_metric import FeatureMetricLoss, feature_metric_min
 from .metric_scale import CameraHeightLoss, CarHeightLoss, road_cars
 from .photometric import (PhotometricLoss, automask_min, reprojection_error,
                           road_override_min)
@@ -7,5 +11,8 @@ from .ssim import ssim_loss
 __all__ = [
     'PhotometricLoss', 'SmoothnessLoss', 'CarHeightLoss', 'CameraHeightLoss',
     'road_cars', 'road_override_min', 'automask_min', 'reprojection_error',
-    'edge_aware_smoothness', 'mean_normalise', 'ssim_loss'
+    'edge_aware_smoothness', 'mean_normalise', 'ssim_loss',
+    'FeatureMetricLoss', 'feature_metric_min', 'charbonnier',
+    'edge_aware_terms', 'feature_regularization', 'autoencoder_loss_terms',
+    'reconstruction_targets'
 ]

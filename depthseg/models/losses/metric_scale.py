@@ -348,4 +348,7 @@ class CameraHeightLoss(BaseModule):
                 self.record_estimates(ctx, i, points, htilde, nbar)
         out['loss_camera_height'] = (self.loss_weight * total /
                                      len(ctx.scales))
+        # logged like the original's n_inst_frames
+        out['n_car_frames'] = total.new_tensor(
+            float(sel['n_frames_with_cars']))
         return out

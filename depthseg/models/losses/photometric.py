@@ -6,13 +6,26 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from depthseg.registry import MODELS
+from .feature_losses import charbonnier
 from .ssim import ssim_loss
+
+#: Values of the ``l1`` argument of :func:`reprojection_error`.
+L1_KINDS = ('abs', 'charbonnier')
 
 
 def reprojection_error(pred: Tensor, target: Tensor, ssim_weight: float = 0.85,
-                       use_ssim: bool = True) -> Tensor:
-    """``w·mean_c SSIM + (1-w)·mean_c |target - pred|`` -> B×1×H×W."""
-    l1 = (target - pred).abs().mean(1, keepdim=True)
+                       use_ssim: bool = True, l1: str = 'abs') -> Tensor:
+    """``w·mean_c SSIM + (1-w)·mean_c ρ(target, pred)`` -> B×1×H×W.
+
+    ρ is ``|target − pred|`` (``l1='abs'``, Monodepth2) or the Charbonnier
+    ``sqrt((target − pred)² + 1e-6)`` (``'charbonnier'``, FeatDepth).
+    """
+    if l1 == 'abs':
+        l1 = (target - pred).abs().mean(1, keepdim=True)
+    elif l1 == 'charbonnier':
+        l1 = charbonnier(pred, target).mean(1, keepdim=True)
+    else:
+        raise ValueError(f'l1 must be one of {L1_KINDS}, got {l1!r}')
     if not use_ssim:
         return l1
     ssim = ssim_loss(pred, target).mean(1, keepdim=True)
@@ -127,14 +140,20 @@ class PhotometricLoss(BaseModule):
             and ``inputs['road']`` at the loss resolution).
         static_ratio: auto-masked fraction at or above which an image is
             static (0.75).
+        l1: the photometric L1 term: ``'abs'`` (Monodepth2) or
+            ``'charbonnier'`` (FeatDepth's ``sqrt(d² + 1e-6)``).
     """
 
     def __init__(self, loss_weight: float = 1.0, automask: bool = True,
                  avg_reprojection: bool = False, use_ssim: bool = True,
                  ssim_weight: float = 0.85, identity_first: bool = True,
                  noise_scale: float = 1e-5, road_override: bool = False,
-                 static_ratio: float = 0.75, init_cfg=None):
+                 static_ratio: float = 0.75, l1: str = 'abs',
+                 init_cfg=None):
         super().__init__(init_cfg)
+        if l1 not in L1_KINDS:
+            raise ValueError(f'l1 must be one of {L1_KINDS}, got {l1!r}')
+        self.l1 = l1
         self.loss_weight = loss_weight
         self.automask = automask
         self.avg_reprojection = avg_reprojection
@@ -147,7 +166,7 @@ class PhotometricLoss(BaseModule):
 
     def error(self, pred: Tensor, target: Tensor) -> Tensor:
         return reprojection_error(pred, target, self.ssim_weight,
-                                  self.use_ssim)
+                                  self.use_ssim, self.l1)
 
     def scale_errors(self, ctx, s: int) -> Tuple[Optional[Tensor], Tensor]:
         """Identity (or None) and reprojection errors at scale s."""

@@ -1,25 +1,34 @@
 """Edge-aware disparity smoothness."""
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from depthseg.registry import MODELS
+from .feature_losses import edge_aware_terms
 
 
-def edge_aware_smoothness(disp: Tensor, img: Tensor) -> Tensor:
-    """``mean(|∂x d|·exp(-mean_c|∂x I|)) + mean(|∂y d|·exp(-mean_c|∂y I|))``.
+def edge_aware_smoothness(disp: Tensor, img: Tensor,
+                          alpha: float = 1.0) -> Tensor:
+    """First-order edge-aware smoothness, summed over the directions
+    ∂ = ∂x, ∂y: ``mean(|∂d|·exp(−a·mean_c|∂I|))``.
 
     disp: B×1×H×W, img: B×3×H×W (same size). Forward differences; the two
     means are taken separately. Mean-normalisation is the caller's job.
     """
+    if disp.shape[-2:] != img.shape[-2:]:
+        raise ValueError(f'smoothness: disparity {tuple(disp.shape)} and '
+                         f'image {tuple(img.shape)} sizes differ')
     grad_disp_x = (disp[:, :, :, :-1] - disp[:, :, :, 1:]).abs()
     grad_disp_y = (disp[:, :, :-1, :] - disp[:, :, 1:, :]).abs()
     grad_img_x = (img[:, :, :, :-1] - img[:, :, :, 1:]).abs().mean(
         1, keepdim=True)
     grad_img_y = (img[:, :, :-1, :] - img[:, :, 1:, :]).abs().mean(
         1, keepdim=True)
+    if alpha != 1.0:
+        grad_img_x, grad_img_y = alpha * grad_img_x, alpha * grad_img_y
     return ((grad_disp_x * torch.exp(-grad_img_x)).mean() +
             (grad_disp_y * torch.exp(-grad_img_y)).mean())
 
@@ -29,32 +38,76 @@ def mean_normalise(disp: Tensor, eps: float = 1e-7) -> Tensor:
     return disp / (disp.mean((2, 3), keepdim=True) + eps)
 
 
+#: Values of the ``image_resize`` argument of :class:`SmoothnessLoss`.
+IMAGE_RESIZES = (None, 'area')
+
+
 @MODELS.register_module()
 class SmoothnessLoss(BaseModule):
-    """Monodepth2 smoothness: ``loss_weight / 2^s · smooth(norm(disp_s), I_s)``.
+    """Edge-aware smoothness: ``loss_weight / 2^s · smooth(norm(disp_s), I)``.
 
-    Uses each scale's native-resolution disparity and the un-augmented
-    target image at that scale; the value is averaged over scales.
+    Uses each scale's native-resolution disparity; the value is averaged over
+    scales. Monodepth2 (the defaults): first-order term with a = 1 against
+    the un-augmented target image at pyramid level s (which must have the
+    disparity's size). FeatDepth: ``second_order=True, edge_alpha=0.5,
+    image_resize='area'`` gives S1 + S2 (spec §2.6) against the
+    full-resolution target area-downsampled to the disparity's size (its
+    depth scale 0 is at H/2, so the sizes do not follow the pyramid).
 
     Args:
         loss_weight: weight (1e-3 in Monodepth2); schedulable by hooks.
         normalise: divide the disparity by its spatial mean first.
+        scales: disparity scales (default: the context's).
+        second_order: add the second-order term S2 (∂xx, ∂xy, ∂yx, ∂yy).
+        edge_alpha: a in the edge weight ``exp(−a·mean_c|∂I|)``.
+        image_resize: None = ``ctx.color(0, s)``; ``'area'`` = area resize of
+            ``ctx.color(0, 0)`` to the disparity's size.
     """
 
     def __init__(self, loss_weight: float = 1e-3, normalise: bool = True,
-                 scales: Sequence[int] = None, init_cfg=None):
+                 scales: Sequence[int] = None, second_order: bool = False,
+                 edge_alpha: float = 1.0, image_resize: Optional[str] = None,
+                 init_cfg=None):
         super().__init__(init_cfg)
+        if image_resize not in IMAGE_RESIZES:
+            raise ValueError(f'image_resize must be one of {IMAGE_RESIZES}, '
+                             f'got {image_resize!r}')
         self.loss_weight = loss_weight
         self.normalise = normalise
         self.scales = scales
+        self.second_order = second_order
+        self.edge_alpha = edge_alpha
+        self.image_resize = image_resize
+
+    def image(self, ctx, s: int, size) -> Tensor:
+        """The target image for the disparity of scale s (size h×w)."""
+        if self.image_resize is None:
+            img = ctx.color(0, s)
+            if img.shape[-2:] != size:
+                raise ValueError(
+                    f'SmoothnessLoss: the disparity of scale {s} is '
+                    f'{tuple(size)} but the image pyramid level {s} is '
+                    f"{tuple(img.shape[-2:])}; use image_resize='area'")
+            return img
+        img = ctx.color(0, 0)
+        if img.shape[-2:] == size:
+            return img
+        return F.interpolate(img, size=tuple(size), mode='area')
+
+    def scale_value(self, ctx, s: int) -> Tensor:
+        """Unweighted smoothness of scale s (before ``/2^s``)."""
+        disp = ctx.disp[s]
+        if self.normalise:
+            disp = mean_normalise(disp)
+        img = self.image(ctx, s, disp.shape[-2:])
+        if not self.second_order:
+            return edge_aware_smoothness(disp, img, self.edge_alpha)
+        s1, s2 = edge_aware_terms(disp, img, self.edge_alpha)
+        return s1 + s2
 
     def forward(self, ctx) -> Dict[str, Tensor]:
         scales = self.scales if self.scales is not None else ctx.scales
         total = 0
         for s in scales:
-            disp = ctx.disp[s]
-            if self.normalise:
-                disp = mean_normalise(disp)
-            total = total + edge_aware_smoothness(
-                disp, ctx.color(0, s)) / (2**s)
+            total = total + self.scale_value(ctx, s) / (2**s)
         return {'loss_smooth': self.loss_weight * total / len(scales)}

@@ -1,3 +1,4 @@
+from .featdepth_pose_net import FeatDepthPoseNet
 from .lite_mono_pose_decoder import LiteMonoPoseDecoder
 from .pose_cnn import PoseCNN
 from .pose_decoder import PoseDecoder
@@ -5,5 +6,5 @@ from .pose_net import PoseCNNNet, ResnetPoseNet
 
 __all__ = [
     'PoseCNN', 'PoseDecoder', 'PoseCNNNet', 'ResnetPoseNet',
-    'LiteMonoPoseDecoder'
+    'LiteMonoPoseDecoder', 'FeatDepthPoseNet'
 ]
