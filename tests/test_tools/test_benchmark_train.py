@@ -24,3 +24,17 @@ def test_benchmark_train_prints_figures(tmp_path):
     for pattern in patterns:
         assert any(re.fullmatch(pattern, line) for line in lines), pattern
     assert not list(tmp_path.glob('work_dirs'))  # temporary work_dir only
+
+
+def test_benchmark_loss_overhead_prints_figures(tmp_path):
+    script = ROOT / 'tools' / 'analysis_tools' / 'benchmark_loss_overhead.py'
+    output = finish(start([
+        script, ROOT / 'configs/fumet/fumet_r18_synthroad.py', '--iters', 1,
+        '--warmup', 0, '--rounds', 1, '--batch-size', 2, '--height', 64,
+        '--width', 192, '--threads', 1
+    ], cwd=tmp_path), timeout=300)
+    assert re.search(r'baseline: \d+\.\d+ s/step, peak \d+ MiB .*'
+                     r'PhotometricLoss, SmoothnessLoss\)', output)
+    assert re.search(r'full: .*CameraHeightLoss, CarHeightLoss\)', output)
+    assert re.search(r'overhead of the extra plugins: -?\d+\.\d % step time,'
+                     r' -?\d+\.\d % peak memory', output)

@@ -1,22 +1,30 @@
 r"""Measure what extra loss plugins add to the training step of a config.
 
-Example (FUMET's metric losses against the same Monodepth2 config)::
+Examples (FUMET's metric losses, FeatDepth's feature-metric loss)::
 
     python tools/analysis_tools/benchmark_loss_overhead.py \
         configs/fumet/fumet_r50_kitti.py --iters 5 --warmup 1
+    python tools/analysis_tools/benchmark_loss_overhead.py \
+        configs/featdepth/featdepth_r50_kitti.py \
+        --baseline PhotometricLoss SmoothnessLoss
 
 Times forward + backward + Adam step of the config's model on one fixed
 synthetic batch (random images, a road on the lower 40 % of every frame and
 ``--cars`` car masks per frame standing on it) twice: with the config's loss
 plugins, and with only the baseline plugins (``--baseline``: the photometric
 loss without the road override, and smoothness). h* is set (``--h-star``) so
-the outlier test and the camera-height loss run, as after epoch 1. Prints
-seconds per step for both (median over alternating rounds) and the
-relative overhead.
+the outlier test and the camera-height loss run, as after epoch 1. Each
+measurement runs in its own process, alternating the two variants, so the
+peak memory of each is separate (max RSS on CPU, max allocated on CUDA).
+Prints seconds per step and peak memory of both (medians over the rounds)
+and the relative overheads.
 """
 import argparse
 import copy
+import json
+import os
 import os.path as osp
+import subprocess
 import sys
 import time
 
@@ -58,6 +66,8 @@ def parse_args():
                         help='plugin types kept in the baseline')
     parser.add_argument('--threads', type=int, help='torch CPU threads')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--variant', choices=['baseline', 'full'],
+                        help=argparse.SUPPRESS)  # one measurement (child)
     return parser.parse_args()
 
 
@@ -72,6 +82,10 @@ def synthetic_batch(model, batch, height, width, cars, device):
         color=color, color_aug={f: c[0] for f, c in color.items()},
         K=[torch.from_numpy(k).expand(batch, 4, 4) for k in K],
         inv_K=[torch.from_numpy(k).expand(batch, 4, 4) for k in inv_K])
+    if 's' in model.frame_ids:
+        stereo_T = torch.eye(4).expand(batch, 4, 4).clone()
+        stereo_T[:, 0, 3] = -0.1
+        inputs['stereo_T'] = stereo_T
     road = torch.zeros(batch, height, width, dtype=torch.bool)
     road[:, int(0.6 * height):] = True
     segms = torch.zeros(batch * cars, height, width, dtype=torch.bool)
@@ -122,8 +136,15 @@ def time_steps(model, inputs, warmup, iters):
     return (time.perf_counter() - start) / iters
 
 
-def main():
-    args = parse_args()
+def peak_memory_mib() -> float:
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**20
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+
+
+def measure(args) -> dict:
+    """One variant in this process: seconds per step and peak memory."""
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
@@ -132,38 +153,59 @@ def main():
     init_default_scope('depthseg')
     disable_pretrained(cfg.model)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    full_cfg = copy.deepcopy(cfg.model)
-    base_cfg = copy.deepcopy(cfg.model)
-    base_cfg.losses = [dict(loss, road_override=False)
-                       if loss['type'] == 'PhotometricLoss' else loss
-                       for loss in base_cfg.losses
-                       if loss['type'] in args.baseline]
-    runs = {}
-    for name, model_cfg in (('baseline', base_cfg), ('full', full_cfg)):
-        torch.manual_seed(0)
-        model = MODELS.build(model_cfg).to(device)
-        for module in model.modules():
-            if hasattr(module, 'h_star'):
-                module.h_star.fill_(args.h_star)
-                module.h_star_valid.fill_(True)
-        inputs = synthetic_batch(model, args.batch_size, args.height,
-                                 args.width, args.cars, device)
-        runs[name] = (model, inputs, [])
-    # alternate the two so that load changes hit both alike
+    model_cfg = copy.deepcopy(cfg.model)
+    if args.variant == 'baseline':
+        model_cfg.losses = [dict(loss, road_override=False)
+                            if loss['type'] == 'PhotometricLoss' else loss
+                            for loss in model_cfg.losses
+                            if loss['type'] in args.baseline]
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg).to(device)
+    for module in model.modules():
+        if hasattr(module, 'h_star'):
+            module.h_star.fill_(args.h_star)
+            module.h_star_valid.fill_(True)
+    inputs = synthetic_batch(model, args.batch_size, args.height,
+                             args.width, args.cars, device)
+    seconds = time_steps(model, inputs, args.warmup, args.iters)
+    return dict(seconds=seconds, memory=peak_memory_mib(),
+                plugins=[type(p).__name__ for p in model.losses],
+                threads=torch.get_num_threads(), device=device)
+
+
+def main():
+    args = parse_args()
+    if args.variant:
+        print(json.dumps(measure(args)))
+        return
+    runs = {'baseline': [], 'full': []}
+    # alternate the two, each in a fresh process, so that load changes hit
+    # both alike and their peak memory is separate
     for _ in range(args.rounds):
-        for model, inputs, times in runs.values():
-            times.append(time_steps(model, inputs, args.warmup, args.iters))
-    figures = {name: float(np.median(times))
-               for name, (_, _, times) in runs.items()}
-    for name, (model, _, times) in runs.items():
-        plugins = ', '.join(type(p).__name__ for p in model.losses)
-        print(f'{name}: {figures[name]:.3f} s/step (median of '
-              f'{len(times)} rounds; {plugins})')
-    overhead = figures['full'] / figures['baseline'] - 1
-    print(f'device: {device}, threads: {torch.get_num_threads()}, batch '
+        for name, results in runs.items():
+            out = subprocess.run(
+                [sys.executable, __file__, *sys.argv[1:], '--variant', name],
+                capture_output=True, text=True, env=os.environ)
+            if out.returncode:
+                sys.exit(f'{name} run failed:\n{out.stderr[-3000:]}')
+            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    figures = {}
+    for name, results in runs.items():
+        seconds = float(np.median([r['seconds'] for r in results]))
+        memory = float(np.median([r['memory'] for r in results]))
+        figures[name] = (seconds, memory)
+        print(f'{name}: {seconds:.3f} s/step, peak {memory:.0f} MiB '
+              f'(median of {len(results)} runs; '
+              f'{", ".join(results[0]["plugins"])})')
+    info = runs['full'][0]
+    kind = 'CUDA max allocated' if info['device'] == 'cuda' else 'max RSS'
+    print(f"device: {info['device']}, threads: {info['threads']}, batch "
           f'{args.batch_size}, {args.height}x{args.width}, {args.cars} cars '
-          f'per frame, {args.iters} timed steps (+{args.warmup} warm-up) per round')
-    print(f'overhead of the extra plugins: {100 * overhead:.1f} %')
+          f'per frame, {args.iters} timed steps (+{args.warmup} warm-up) per '
+          f'run, memory = {kind}')
+    (base_s, base_m), (full_s, full_m) = figures['baseline'], figures['full']
+    print(f'overhead of the extra plugins: {100 * (full_s / base_s - 1):.1f} '
+          f'% step time, {100 * (full_m / base_m - 1):.1f} % peak memory')
 
 
 if __name__ == '__main__':
