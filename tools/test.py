@@ -5,6 +5,9 @@ several processes: ``tools/dist_test.sh CONFIG CHECKPOINT N [options]``
 (torchrun; gloo on CPU-only machines). Saved disparities, without a model
 (as Monodepth2's ``--ext_disp_to_eval``):
 ``python tools/test.py CONFIG - --eval-disps disps.npy``.
+Several test sets in one run (configs with ``test_sets``, e.g. BDEdepth's
+KITTI / Make3D / NYUv2 / Cityscapes):
+``python tools/test.py CONFIG CHECKPOINT --test-sets all`` (or names).
 """
 import argparse
 import os
@@ -19,7 +22,7 @@ if REPO_ROOT not in sys.path:
 import torch.distributed as dist  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS, init_default_scope  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.runner import Runner, TestLoop  # noqa: E402
 
 from depthseg.registry import METRICS  # noqa: E402
 from depthseg.utils import (disable_pretrained,  # noqa: E402
@@ -47,6 +50,14 @@ def parse_args(argv=None):
         help='evaluate saved N×h×w scaled disparities (.npy, or an --out '
         '.npz) against the test evaluator\'s gt_file, without a model')
     parser.add_argument(
+        '--test-sets',
+        nargs='+',
+        metavar='NAME',
+        help="evaluate on these entries of the config's test_sets (a list "
+        "of dict(name=..., dataloader=..., evaluator=...)), or 'all', "
+        'loading the checkpoint once; prints one table per set and a '
+        'summary')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -65,7 +76,71 @@ def parse_args(argv=None):
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if args.checkpoint == '-' and not args.eval_disps:
         parser.error("checkpoint '-' is only allowed with --eval-disps")
+    if args.test_sets and (args.eval_disps or args.out or args.show_dir):
+        parser.error('--test-sets cannot be combined with --eval-disps, '
+                     '--out or --show-dir (they refer to one test set)')
     return args
+
+
+def select_test_sets(cfg, names) -> list:
+    """The entries of ``cfg.test_sets`` named in ``names`` ('all': every
+    entry), in the order given."""
+    sets = cfg.get('test_sets')
+    if not sets:
+        raise SystemExit(
+            'tools/test.py: --test-sets needs a config with test_sets = '
+            "[dict(name='kitti_eigen', dataloader=..., evaluator=...), ...] "
+            '(see configs/bdedepth/); this config has none.')
+    by_name = {}
+    for i, entry in enumerate(sets):
+        missing = {'name', 'dataloader', 'evaluator'} - set(entry)
+        if missing:
+            raise SystemExit(f'tools/test.py: test_sets[{i}] lacks '
+                             f'{sorted(missing)}')
+        by_name[entry['name']] = entry
+    if list(names) == ['all']:
+        return list(sets)
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise SystemExit(f'tools/test.py: unknown test set(s) {unknown}; '
+                         f'the config has {list(by_name)} (or use all)')
+    return [by_name[n] for n in names]
+
+
+SUMMARY_KEYS = ('abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'a1', 'a2', 'a3')
+
+
+def format_summary(results: dict) -> str:
+    """One row per test set of the depth metrics (``depth/<name>``)."""
+    lines = ['Summary over test sets:',
+             f'{"test set":<16}' + ''.join(f'{k:>10}' for k in SUMMARY_KEYS)]
+    for name, metrics in results.items():
+        row = f'{name:<16}'
+        for key in SUMMARY_KEYS:
+            value = metrics.get(f'depth/{key}')
+            row += f'{value:>10.3f}' if value is not None else f'{"-":>10}'
+        lines.append(row)
+    return '\n'.join(lines)
+
+
+def run_test_sets(cfg, sets) -> dict:
+    """Build the runner once (checkpoint loaded once), then one TestLoop
+    per test set; returns {name: metrics}."""
+    first = sets[0]
+    cfg.test_dataloader = first['dataloader']
+    cfg.test_evaluator = first['evaluator']
+    cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
+    runner = Runner.from_cfg(cfg)
+    results = {}
+    runner.logger.info(f"Test set {first['name']}")
+    results[first['name']] = runner.test()
+    for entry in sets[1:]:
+        runner.logger.info(f"Test set {entry['name']}")
+        runner._test_loop = TestLoop(runner, entry['dataloader'],
+                                     entry['evaluator'])
+        results[entry['name']] = runner._test_loop.run()
+    runner.logger.info('\n' + format_summary(results))
+    return results
 
 
 def depth_metric_cfgs(cfg) -> list:
@@ -126,11 +201,14 @@ def main(argv=None):
         evaluate_disps(cfg, args.eval_disps)
         return
     created_group = setup_cpu_distributed(cfg, 'tools/dist_test.sh')
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
+    if args.test_sets:
+        run_test_sets(cfg, select_test_sets(cfg, args.test_sets))
     else:
-        runner = RUNNERS.build(cfg)
-    runner.test()
+        if 'runner_type' not in cfg:
+            runner = Runner.from_cfg(cfg)
+        else:
+            runner = RUNNERS.build(cfg)
+        runner.test()
     if created_group:
         dist.destroy_process_group()
 

@@ -3,9 +3,11 @@ from .cityscapes import (CITYSCAPES_CANONICAL, CityscapesPreprocessedDataset,
                          CityscapesTestDataset, canonical_align_box,
                          city_cam_setting, cityscapes_eval_box,
                          cityscapes_gt_window)
+from .cross_eval import Make3DTestDataset, NYUv2TestDataset
 from .kitti import KITTI_K, KittiOdomDataset, KittiRawDataset
 from .kitti_utils import (generate_depth_map, load_velodyne_points,
                           read_calib_file, sub2ind)
+from .samplers import ResumableSampler
 from .synthetic import SynthRoadDataset, ensure_synthroad
 from .transforms import *  # noqa: F401,F403
 
@@ -19,5 +21,6 @@ __all__ = [
     'city_cam_setting', 'cityscapes_gt_window', 'cityscapes_eval_box',
     'LoadCarRoadMasks', 'ROAD_LABEL', 'expand_segms', 'kitti_car_road_path',
     'read_car_road_npz', 'LoadCityscapesStrip', 'LoadCityscapesRaw',
-    'CanonicalAlign', 'LoadCityscapesDepthGT'
+    'CanonicalAlign', 'LoadCityscapesDepthGT', 'ResumableSampler',
+    'NYUv2TestDataset', 'Make3DTestDataset'
 ]

@@ -1,4 +1,5 @@
 from .hooks import *  # noqa: F401,F403
+from .loops import ResumableEpochBasedTrainLoop
 from .model_wrappers import CPUSafeDistributedDataParallel
 
-__all__ = ['CPUSafeDistributedDataParallel']
+__all__ = ['CPUSafeDistributedDataParallel', 'ResumableEpochBasedTrainLoop']

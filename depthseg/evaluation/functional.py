@@ -18,20 +18,21 @@ DEPTH_ERROR_NAMES = ('abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'a1', 'a2',
 DEPTH_METRIC_NAMES = DEPTH_ERROR_NAMES + ('abs_err', )
 
 
-def compute_depth_errors(gt: np.ndarray, pred: np.ndarray) -> tuple:
+def compute_depth_errors(gt: np.ndarray, pred: np.ndarray,
+                         log=np.log) -> tuple:
     """Monodepth2's ``compute_errors`` on matching 1-D arrays of depths.
 
     Returns:
         ``(abs_rel, sq_rel, rmse, rmse_log, a1, a2, a3)``; ``a_k`` is the
         fraction with ``max(gt/pred, pred/gt) < 1.25**k``, ``rmse_log`` uses
-        the natural log.
+        ``log`` (the natural log; ``np.log10`` for the Make3D protocol).
     """
     thresh = np.maximum((gt / pred), (pred / gt))
     a1 = (thresh < 1.25).mean()
     a2 = (thresh < 1.25**2).mean()
     a3 = (thresh < 1.25**3).mean()
     rmse = np.sqrt(((gt - pred)**2).mean())
-    rmse_log = np.sqrt(((np.log(gt) - np.log(pred))**2).mean())
+    rmse_log = np.sqrt(((log(gt) - log(pred))**2).mean())
     abs_rel = np.mean(np.abs(gt - pred) / gt)
     sq_rel = np.mean(((gt - pred)**2) / gt)
     return abs_rel, sq_rel, rmse, rmse_log, a1, a2, a3
@@ -58,6 +59,44 @@ def garg_crop(height: int, width: int) -> np.ndarray:
 CITYSCAPES_CROP = (256, 192, 1856)
 #: Values of the ``crop`` argument of :func:`evaluate_depth_sample`.
 EVAL_CROPS = ('garg', 'cityscapes', None)
+#: Values of the ``resize`` argument of :func:`evaluate_depth_sample`.
+EVAL_RESIZES = ('bilinear', 'bilinear_align_corners', 'nearest')
+#: Values of the ``median`` argument of :func:`evaluate_depth_sample`.
+EVAL_MEDIANS = ('numpy', 'torch')
+#: Values of the ``log_base`` argument of :func:`evaluate_depth_sample`.
+EVAL_LOG_BASES = ('e', '10')
+
+
+def resize_prediction(pred_disp: np.ndarray, height: int, width: int,
+                      resize: str = 'bilinear') -> np.ndarray:
+    """Resize a scaled disparity to the GT size ``(height, width)``.
+
+    ``'bilinear'``: ``cv2.resize`` (Monodepth2); ``'bilinear_align_corners'``:
+    torch bilinear with align_corners=True (BDEdepth's standalone KITTI /
+    Cityscapes evaluation, quirk Q6); ``'nearest'``: torch nearest (BDEdepth's
+    NYUv2 / Make3D evaluation; the original resizes 1/disp, which nearest
+    sampling makes identical).
+    """
+    if resize == 'bilinear':
+        return cv2.resize(pred_disp, (width, height))
+    if resize not in EVAL_RESIZES:
+        raise ValueError(f'resize must be one of {EVAL_RESIZES}, got '
+                         f'{resize!r}')
+    x = torch.from_numpy(np.ascontiguousarray(pred_disp))[None, None]
+    if resize == 'nearest':
+        x = torch.nn.functional.interpolate(x, (height, width),
+                                            mode='nearest')
+    else:
+        x = torch.nn.functional.interpolate(x, (height, width),
+                                            mode='bilinear',
+                                            align_corners=True)
+    return x[0, 0].numpy()
+
+
+def _median(x: np.ndarray, kind: str):
+    if kind == 'torch':  # lower middle value for even counts
+        return torch.from_numpy(np.ascontiguousarray(x)).median().item()
+    return np.median(x)
 
 
 def crop_box(crop: Optional[str], height: int, width: int) -> np.ndarray:
@@ -109,7 +148,10 @@ def evaluate_depth_sample(gt: np.ndarray,
                           depth_scale: float = 1.0,
                           median_scaling: bool = True,
                           gt_mask: str = 'auto',
-                          return_mask: bool = False) -> Dict[str, float]:
+                          return_mask: bool = False,
+                          resize: str = 'bilinear',
+                          median: str = 'numpy',
+                          log_base: str = 'e') -> Dict[str, float]:
     """One image of Monodepth2's evaluation loop (spec §8.2 step 6).
 
     1. ``cv2.resize`` (bilinear) of the scaled disparity to the GT size;
@@ -128,6 +170,10 @@ def evaluate_depth_sample(gt: np.ndarray,
     Args:
         gt: (H, W) ground-truth depth, 0 where unknown.
         pred_disp: (h, w) scaled disparity (``disp_to_depth``), any size.
+        resize: step 1's resize (:func:`resize_prediction`).
+        median: ``'numpy'`` (``np.median``) or ``'torch'`` (``torch.median``,
+            the lower middle value; BDEdepth's evaluations) for the ratio.
+        log_base: ``'e'`` or ``'10'`` (Make3D) for ``rmse_log``.
 
     Returns:
         ``{name: value for DEPTH_METRIC_NAMES}`` plus ``ratio`` (computed
@@ -135,13 +181,19 @@ def evaluate_depth_sample(gt: np.ndarray,
     """
     if crop not in EVAL_CROPS:
         raise ValueError(f'crop must be one of {EVAL_CROPS}, got {crop!r}')
+    if median not in EVAL_MEDIANS:
+        raise ValueError(f'median must be one of {EVAL_MEDIANS}, got '
+                         f'{median!r}')
+    if str(log_base) not in EVAL_LOG_BASES:
+        raise ValueError(f'log_base must be one of {EVAL_LOG_BASES}, got '
+                         f'{log_base!r}')
     if gt_mask == 'auto':
         gt_mask = 'positive' if crop is None else 'range'
     if gt_mask not in ('range', 'positive'):
         raise ValueError(f"gt_mask must be 'auto', 'range' or 'positive', "
                          f'got {gt_mask!r}')
     gt_height, gt_width = gt.shape[:2]
-    pred_disp = cv2.resize(pred_disp, (gt_width, gt_height))
+    pred_disp = resize_prediction(pred_disp, gt_height, gt_width, resize)
     pred_depth = 1 / pred_disp
     if gt_mask == 'range':
         mask = np.logical_and(gt > min_depth, gt < max_depth)
@@ -158,12 +210,13 @@ def evaluate_depth_sample(gt: np.ndarray,
     pred_depth = pred_depth[mask]
     gt_depth = gt[mask]
     pred_depth *= depth_scale
-    ratio = np.median(gt_depth) / np.median(pred_depth)
+    ratio = _median(gt_depth, median) / _median(pred_depth, median)
     if median_scaling:
         pred_depth *= ratio
     pred_depth[pred_depth < min_depth] = min_depth
     pred_depth[pred_depth > max_depth] = max_depth
-    errors = compute_depth_errors(gt_depth, pred_depth)
+    errors = compute_depth_errors(
+        gt_depth, pred_depth, np.log10 if str(log_base) == '10' else np.log)
     out = dict(zip(DEPTH_ERROR_NAMES, errors))
     out['abs_err'] = mean_abs_error(gt_depth, pred_depth)
     out['ratio'] = ratio

@@ -5,5 +5,6 @@ from .decoders import *  # noqa: F401,F403
 from .estimators import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .pose_nets import *  # noqa: F401,F403
+from .views import *  # noqa: F401,F403
 
 __all__ = ['DepthDataPreprocessor']

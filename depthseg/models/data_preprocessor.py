@@ -32,6 +32,13 @@ class DepthDataPreprocessor(BaseDataPreprocessor):
     ``repeat_interleave(arange(B), n_inst)``). ``cam_setting`` (float32 B)
     when the samples' metainfo carries it (Cityscapes camera-setting group
     key).
+
+    BDEdepth views (``inputs['views'][name]``, see
+    ``datasets/transforms/views.py``): ``views[name]`` with ``color[f][s]``
+    and ``color_aug[f]`` batched like the frames, every other entry stacked
+    along a new batch dimension with its dtype (``road`` bool B×H×W,
+    ``split_xy`` int64 B×2, ``grid_local`` float64 B×2×H×W, ``ratio_local``
+    float32 B×1).
     """
 
     def forward(self, data: dict, training: bool = False) -> dict:
@@ -63,8 +70,27 @@ class DepthDataPreprocessor(BaseDataPreprocessor):
             out['cam_setting'] = torch.tensor(
                 [float(s.metainfo['cam_setting']) for s in samples],
                 dtype=torch.float32, device=device)
+        if 'views' in inputs:
+            out['views'] = {
+                name: self._view(view, device)
+                for name, view in inputs['views'].items()
+            }
         samples = [s.to(device) for s in samples]
         return dict(inputs=out, data_samples=samples)
+
+    @staticmethod
+    def _view(view: dict, device) -> dict:
+        """Batch one view's packed per-sample entries."""
+        out = dict(
+            color={f: [_stack_uint8(level, device) for level in levels]
+                   for f, levels in view['color'].items()},
+            color_aug={f: _stack_uint8(imgs, device)
+                       for f, imgs in view['color_aug'].items()})
+        for key, values in view.items():
+            if key not in out:
+                out[key] = torch.stack(
+                    [torch.as_tensor(v) for v in values]).to(device)
+        return out
 
     @staticmethod
     def _car_road(inputs: dict, device, height: int, width: int) -> dict:

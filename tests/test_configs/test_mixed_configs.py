@@ -10,11 +10,20 @@ from depthseg.datasets.synthetic import write_synthroad
 from depthseg.utils import disable_pretrained, register_all_modules
 
 ROOT = Path(__file__).resolve().parents[2]
-MIXED = sorted((ROOT / 'configs' / 'mixed').glob('*.py'))
+ALL_MIXED = sorted((ROOT / 'configs' / 'mixed').glob('*.py'))
+# the KITTI mixes build in test_configs_build; each has a synthetic twin
+MIXED = [p for p in ALL_MIXED if p.stem.endswith('_synthroad')]
 SIZE = (64, 192)
 SYNTH = dict(sequences=2, frames=6, size=SIZE, seed=0, ext='.jpg')
 
 register_all_modules()
+# the loss terms of the plugins (for the per-view check)
+TERMS = dict(PhotometricLoss=['loss_photometric'],
+             SmoothnessLoss=['loss_smooth'],
+             CameraHeightLoss=['loss_camera_height'],
+             CarHeightLoss=['loss_car_height'],
+             FeatureMetricLoss=['loss_feature_metric'],
+             ViewConsistencyLoss=['loss_view_consistency'])
 
 
 @pytest.fixture(scope='module')
@@ -22,6 +31,19 @@ def synth_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('mixed') / 'synthroad')
     write_synthroad(root, **SYNTH)
     return root
+
+
+@pytest.mark.parametrize('path', [p for p in ALL_MIXED if p not in MIXED],
+                         ids=lambda p: p.stem)
+def test_kitti_mix_has_synthetic_twin(path):
+    twin = path.with_name(path.stem.replace('_r50_kitti', '_synthroad') +
+                          '.py')
+    assert twin in MIXED, f'{path.name} has no synthetic twin {twin.name}'
+    kitti, synth = Config.fromfile(path).model, Config.fromfile(twin).model
+    assert [v.type for v in kitti.get('views', [])] == [
+        v.type for v in synth.get('views', [])]
+    assert [loss.type for loss in kitti.losses] == [
+        loss.type for loss in synth.losses]
 
 
 @pytest.mark.parametrize('path', MIXED, ids=lambda p: p.stem)
@@ -56,6 +78,13 @@ def test_mixed_config_trains(path, synth_root, tmp_path):
         assert f'train/{name}' in scalars
     if 'FeatureMetricLoss' in kinds:
         assert 'train/loss_feature_metric' in scalars
+    # every view's terms, under its own name, for the plugins applied to it
+    for view in model.views:
+        for loss, names in zip(model.losses, model.loss_views):
+            applied = view.name in names
+            for term in TERMS.get(type(loss).__name__, ()):
+                assert (f'train/{term}_{view.name}' in scalars) == applied, (
+                    term, view.name)
     # h* was created at the end of the second epoch
     loss = [p for p in model.losses if hasattr(p, 'h_star')][0]
     assert bool(loss.h_star_valid.all())

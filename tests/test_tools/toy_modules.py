@@ -99,3 +99,34 @@ class ToyCrashHook(Hook):
     def after_train_epoch(self, runner):
         if runner.epoch + 1 == self.epoch:
             os._exit(17)
+
+
+@HOOKS.register_module()
+class ToyIterCrashHook(Hook):
+    """Kill the process (exit code 17) right after iteration ``iter`` (1-based
+    count of finished iterations) and its checkpoint are written."""
+
+    priority = 'LOWEST'  # after the checkpoint hook
+
+    def __init__(self, iter):
+        self.iter = iter
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if runner.iter + 1 == self.iter:
+            os._exit(17)
+
+
+@HOOKS.register_module()
+class SampleOrderRecorderHook(Hook):
+    """Append ``epoch iter batch_idx sample_idx,...`` of every training batch
+    to ``path`` (the data samples' ``sample_idx`` metainfo)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        ids = [s.metainfo['sample_idx'] for s in data_batch['data_samples']]
+        with open(self.path, 'a') as f:
+            f.write(f'{runner.epoch} {runner.iter} {batch_idx} '
+                    + ','.join(map(str, ids)) + '\n')

@@ -3,14 +3,17 @@ from .car_road import (ROAD_LABEL, LoadCarRoadMasks, expand_segms,
                        kitti_car_road_path, read_car_road_npz)
 from .cityscapes import (CanonicalAlign, LoadCityscapesDepthGT,
                          LoadCityscapesRaw, LoadCityscapesStrip)
+from .cross_eval import LoadMake3D, LoadNYUv2H5
 from .formatting import PackDepthInputs
 from .loading import LoadFrames, LoadKittiDepthGT
 from .transforms import ColorJitter, RandomFlip, ResizePyramid
+from .views import PatchReshuffle, ResizeCrop, crop_grid, patch_reshuffle
 
 __all__ = [
     'LoadFrames', 'LoadKittiDepthGT', 'RandomFlip', 'ResizePyramid',
     'ColorJitter', 'PackDepthInputs', 'LoadCarRoadMasks', 'ROAD_LABEL',
     'expand_segms', 'kitti_car_road_path', 'read_car_road_npz',
     'LoadCityscapesStrip', 'LoadCityscapesRaw', 'CanonicalAlign',
-    'LoadCityscapesDepthGT'
+    'LoadCityscapesDepthGT', 'PatchReshuffle', 'ResizeCrop', 'crop_grid',
+    'patch_reshuffle', 'LoadNYUv2H5', 'LoadMake3D'
 ]

@@ -259,7 +259,15 @@ class LoadCityscapesDepthGT(BaseTransform):
 
     Adds ``gt_depth`` (float32) and ``gt_window`` ((top, bottom, left,
     right) in the top-75 % GT).
+
+    Args:
+        align: False for models fed the plain top-75 % image (no
+            ``CanonicalAlign``; BDEdepth / ManyDepth protocol): the GT is
+            only cut to its top 75 %.
     """
+
+    def __init__(self, align: bool = True):
+        self.align = align
 
     def transform(self, results: dict) -> dict:
         path = results['gt_path']
@@ -276,9 +284,16 @@ class LoadCityscapesDepthGT(BaseTransform):
         if gt.ndim != 2:
             raise ValueError(f'{path}: expected a 2-D depth map, got shape '
                              f'{gt.shape}')
+        if not self.align:
+            rows = int(round(gt.shape[0] * 0.75))
+            results['gt_depth'] = np.ascontiguousarray(gt[:rows],
+                                                       dtype=np.float32)
+            results['gt_window'] = (0, rows, 0, gt.shape[1])
+            return results
         if 'canonical_align' not in results:
             raise KeyError('LoadCityscapesDepthGT needs CanonicalAlign '
-                           'earlier in the pipeline (canonical_align)')
+                           'earlier in the pipeline (canonical_align), or '
+                           'align=False for plain top-75 % inputs')
         align = results['canonical_align']
         window = cityscapes_gt_window(align['orig_intrinsics'],
                                       align['canonical'], align['size'])

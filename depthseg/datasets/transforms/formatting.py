@@ -40,6 +40,10 @@ class PackDepthInputs(BaseTransform):
     H×W), ``inputs['car_masks']`` (bool n×H×W, n may be 0) and
     ``inputs['car_heights']`` (float32 n). Cityscapes' ``cam_setting`` (and
     ``city``) go to the metainfo with the other ``meta_keys``.
+
+    BDEdepth views (``results['views']``, ``transforms/views.py``):
+    ``inputs['views'][name]`` with ``color`` / ``color_aug`` packed like
+    the frames' and every other entry as a tensor (``road`` bool).
     """
 
     def __init__(self,
@@ -107,4 +111,24 @@ class PackDepthInputs(BaseTransform):
             inputs['car_masks'] = torch.from_numpy(
                 np.ascontiguousarray(masks))
             inputs['car_heights'] = torch.from_numpy(heights.copy())
+        if 'views' in results:
+            inputs['views'] = {
+                name: self._pack_view(view)
+                for name, view in results['views'].items()
+            }
         return dict(inputs=inputs, data_samples=sample)
+
+    @staticmethod
+    def _pack_view(view: dict) -> dict:
+        """One view's images (uint8 CHW) and parameters (tensors)."""
+        color = {fid: [_to_chw(level) for level in levels]
+                 for fid, levels in view['color'].items()}
+        aug = view.get('color_aug')
+        out = dict(color=color, color_aug={
+            fid: _to_chw(aug[fid]) if aug is not None else levels[0]
+            for fid, levels in color.items()
+        })
+        for key, value in view.items():
+            if key not in out:
+                out[key] = torch.from_numpy(np.ascontiguousarray(value))
+        return out

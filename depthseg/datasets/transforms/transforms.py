@@ -85,21 +85,27 @@ class ResizePyramid(BaseTransform):
 
 @TRANSFORMS.register_module()
 class ColorJitter(BaseTransform):
-    """Colour jitter drawn once per sample and shared by all frames (Q1).
+    """Colour jitter of scale 0 of every frame (and of every view).
 
     With probability ``prob`` (``random.random() > 1 - prob``), draws one
     order of the four ops and one factor each (brightness / contrast /
-    saturation in [1−x, 1+x], hue in [−h, h]) and applies them to scale 0
-    of every frame with torchvision's PIL functional ops.
+    saturation in [1−x, 1+x], hue in [−h, h]) and applies them with
+    torchvision's PIL functional ops. By default one draw is shared by all
+    frames (Monodepth2, quirk Q1); ``per_image=True`` draws new parameters
+    for every image (BDEdepth Q1: a torchvision ``ColorJitter`` object
+    called per frame and per view), the ``prob`` decision staying per sample.
     Adds ``color_aug`` ({frame_id: uint8 H×W×3}; a copy of scale 0 when not
-    applied) and ``color_jitter`` (the params, or None).
+    applied) and ``color_jitter`` (the shared params, ``'per_image'`` or
+    None). Views (``results['views']``, see ``transforms/views.py``) get
+    their own ``color_aug`` the same way.
     """
 
     def __init__(self, brightness: float = 0.2, contrast: float = 0.2,
                  saturation: float = 0.2, hue: float = 0.1,
-                 prob: float = 0.5):
+                 prob: float = 0.5, per_image: bool = False):
         self._ranges = T.ColorJitter(brightness, contrast, saturation, hue)
         self.prob = prob
+        self.per_image = per_image
 
     def get_params(self) -> dict:
         """One draw: ``order`` (permutation of 0..3 = brightness, contrast,
@@ -125,15 +131,26 @@ class ColorJitter(BaseTransform):
 
     def transform(self, results: dict,
                   params: Optional[dict] = None) -> dict:
-        if params is None and random.random() > 1 - self.prob:
+        active = params is not None or random.random() > 1 - self.prob
+        if active and params is None and not self.per_image:
             params = self.get_params()
-        color_aug = {}
-        for fid, levels in results['color'].items():
-            if params is None:
-                color_aug[fid] = levels[0].copy()
-            else:
-                out = self.apply(Image.fromarray(levels[0]), params)
-                color_aug[fid] = np.array(out, dtype=np.uint8)
-        results['color_aug'] = color_aug
-        results['color_jitter'] = params
+
+        def jitter(img: np.ndarray) -> np.ndarray:
+            if not active:
+                return img.copy()
+            draw = params if params is not None else self.get_params()
+            out = self.apply(Image.fromarray(img), draw)
+            return np.array(out, dtype=np.uint8)
+
+        results['color_aug'] = {
+            fid: jitter(levels[0])
+            for fid, levels in results['color'].items()
+        }
+        for view in results.get('views', {}).values():
+            view['color_aug'] = {
+                fid: jitter(levels[0])
+                for fid, levels in view['color'].items()
+            }
+        results['color_jitter'] = params if params is not None or not (
+            active) else 'per_image'
         return results

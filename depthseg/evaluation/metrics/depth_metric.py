@@ -11,6 +11,8 @@ from mmengine.logging import print_log
 from PIL import Image
 
 from depthseg.evaluation.functional import (DEPTH_METRIC_NAMES, EVAL_CROPS,
+                                            EVAL_LOG_BASES, EVAL_MEDIANS,
+                                            EVAL_RESIZES,
                                             evaluate_depth_sample,
                                             ratio_stats)
 from depthseg.registry import METRICS
@@ -129,6 +131,13 @@ class DepthMetric(BaseMetric):
             ``output_dir``; with ``format_only`` no metric is computed.
         benchmark_depth_scale: ``depth = benchmark_depth_scale / disp`` of
             the submission PNGs (5.4, hard-coded in the original).
+        resize: resize of the disparity to the GT size: ``'bilinear'``
+            (cv2, Monodepth2), ``'bilinear_align_corners'`` (BDEdepth's
+            KITTI / Cityscapes evaluation) or ``'nearest'`` (BDEdepth's
+            NYUv2 / Make3D evaluation).
+        median: ``'numpy'`` or ``'torch'`` (lower middle; BDEdepth) median
+            of the scaling ratio.
+        log_base: ``'e'``, or ``'10'`` for Make3D's ``rmse_log`` (log10).
     """
 
     default_prefix = 'depth'
@@ -146,6 +155,9 @@ class DepthMetric(BaseMetric):
                  output_dir: Optional[str] = None,
                  format_only: bool = False,
                  benchmark_depth_scale: float = 5.4,
+                 resize: str = 'bilinear',
+                 median: str = 'numpy',
+                 log_base: str = 'e',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None):
@@ -163,10 +175,20 @@ class DepthMetric(BaseMetric):
         if format_only and not output_dir:
             raise ValueError('format_only=True needs output_dir (the folder '
                              'of the benchmark PNGs)')
+        if resize not in EVAL_RESIZES:
+            raise ValueError(f'resize must be one of {EVAL_RESIZES}, got '
+                             f'{resize!r}')
+        if median not in EVAL_MEDIANS:
+            raise ValueError(f'median must be one of {EVAL_MEDIANS}, got '
+                             f'{median!r}')
+        if str(log_base) not in EVAL_LOG_BASES:
+            raise ValueError(f'log_base must be one of {EVAL_LOG_BASES}, '
+                             f'got {log_base!r}')
         self.eval_cfg = dict(crop=crop, min_depth=min_depth,
                              max_depth=max_depth,
                              median_scaling=scaling == 'median',
-                             gt_mask=gt_mask)
+                             gt_mask=gt_mask, resize=resize, median=median,
+                             log_base=str(log_base))
         self.scaling = scaling
         self.gt_file = gt_file
         self.pred_disps_file = pred_disps_file

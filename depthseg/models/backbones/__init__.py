@@ -1,3 +1,5 @@
+from .context_resnet_encoder import ContextResnetEncoder
+from .hrnet import HighResolutionNet, HRNetEncoder
 from .lite_mono import LiteMono
 from .resnet_encoder import (ResnetEncoder, ResNetMultiImageInput,
                              resnet_num_ch_enc)
@@ -5,5 +7,5 @@ from .van import VANEncoder
 
 __all__ = [
     'ResnetEncoder', 'ResNetMultiImageInput', 'resnet_num_ch_enc', 'LiteMono',
-    'VANEncoder'
+    'VANEncoder', 'ContextResnetEncoder', 'HRNetEncoder', 'HighResolutionNet'
 ]

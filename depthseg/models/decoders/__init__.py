@@ -1,10 +1,11 @@
 from .depth_decoder import DepthDecoder
 from .featdepth_decoder import CRPBlock, FeatDepthDecoder
+from .grid_decoder import GridDecoder
 from .hr_depth_decoder import HRDepthDecoder
 from .lite_mono_decoder import LiteMonoDecoder
 from .vadepth_decoder import VADepthDecoder
 
 __all__ = [
     'DepthDecoder', 'FeatDepthDecoder', 'CRPBlock', 'HRDepthDecoder',
-    'LiteMonoDecoder', 'VADepthDecoder'
+    'LiteMonoDecoder', 'VADepthDecoder', 'GridDecoder'
 ]

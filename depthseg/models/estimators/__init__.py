@@ -1,4 +1,4 @@
-from .context import DepthContext, LazyDict
+from .context import DepthContext, LazyDict, ViewContext
 from .selfsup_depth_estimator import SelfSupDepthEstimator
 
-__all__ = ['DepthContext', 'LazyDict', 'SelfSupDepthEstimator']
+__all__ = ['DepthContext', 'LazyDict', 'ViewContext', 'SelfSupDepthEstimator']

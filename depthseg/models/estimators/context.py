@@ -43,7 +43,15 @@ class DepthContext:
             (e.g. a feature map's), from the scale-s disparity resized to
             that size and the intrinsics of that resolution.
         state: scratch space plugins use to share results (masks, errors).
+        name: ``'ori'`` for the original view, the view's name otherwise.
+        views: ``{name: ViewContext}`` of the augmented views (original
+            context only).
+        reference: the original view's context (None for the original).
+        view: the ``ViewOutput`` of an augmented view (None otherwise).
     """
+    name = 'ori'
+    reference = None
+    view = None
 
     def __init__(self, inputs: dict, disp: Dict[int, Tensor],
                  frame_ids: Sequence, scales: Sequence[int],
@@ -64,6 +72,7 @@ class DepthContext:
         self.align_corners = align_corners
         self.padding_mode = padding_mode
         self.state = {}
+        self.views = {}
         self.depth = LazyDict(self._depth)
         self.poses = LazyDict(self._pose)
         self.grids = LazyDict(self._grid)
@@ -186,3 +195,36 @@ class DepthContext:
         K, inv_K = self.intrinsics_at(size, k_level)
         points = backproject(self.depth_at(s, size), inv_K)
         return project(points, K, self.poses[f, s], *size)
+
+
+class ViewContext(DepthContext):
+    """The context of one augmented view (BDEdepth), read by the same loss
+    plugins as the original's.
+
+    ``disp`` is the view's prediction after ``view.restore`` (``raw_disp``
+    before); ``inputs`` is the view's batch; the poses are the original
+    view's (one pose-net pass, on the un-augmented frames) after
+    ``view.transform_pose``. Warp settings, depth range and scales are the
+    original's.
+
+    Args:
+        reference: the original view's :class:`DepthContext`.
+        view: the view's ``ViewOutput``.
+        raw_disp: ``{s: B×1×h×w}`` depth-net output on ``view.image``.
+    """
+
+    def __init__(self, reference: DepthContext, view, raw_disp: dict):
+        super().__init__(
+            view.inputs, view.restore(raw_disp), reference.frame_ids,
+            reference.scales, pose_params=reference.pose_params,
+            pose_net=reference.pose_net, min_depth=reference.min_depth,
+            max_depth=reference.max_depth, multiscale=reference.multiscale,
+            align_corners=reference.align_corners,
+            padding_mode=reference.padding_mode)
+        self.name = view.name
+        self.reference = reference
+        self.view = view
+        self.raw_disp = raw_disp
+
+    def _pose(self, key) -> Tensor:
+        return self.view.transform_pose(self.reference.poses[key])

@@ -10,7 +10,10 @@ from depthseg.evaluation.functional import batch_post_process_disparity
 from depthseg.models.utils.geometry import disp_to_depth
 from depthseg.registry import MODELS
 from depthseg.structures import DepthDataSample
-from .context import DepthContext
+from .context import DepthContext, ViewContext
+
+#: Names of view groups in a loss plugin's ``views``.
+VIEW_GROUPS = ('all', 'original', 'augmented')
 
 
 @MODELS.register_module()
@@ -28,6 +31,22 @@ class SelfSupDepthEstimator(BaseModel):
         losses: loss plugin configs; each ``forward(ctx) -> {name: value}``
             (``loss*`` names are summed, others only logged); a plugin's
             optional ``prepare(ctx)`` runs before every plugin's forward.
+            With views, a config may carry ``views``: the views the plugin
+            is applied to, ``'all'``, ``'original'``, ``'augmented'`` or a
+            list of names (``'ori'`` = the original view); default the
+            plugin class's ``default_views`` (``'all'`` when absent).
+        views: view configs (``depthseg.models.views``, e.g. BDEdepth's
+            ``ResizeCropView`` and ``PatchReshuffleView``). Each view's
+            augmented target gets its own depth-net pass and its own
+            context (a ``ViewContext``: the view's batch, restored
+            disparity and transformed poses; poses come from one pose-net
+            pass on the original frames). Every plugin runs on each context
+            it applies to; a view's terms are logged with the suffix
+            ``_<view name>``. A plugin applied to k views has its ``loss*``
+            terms divided by k (``view_reduction = 'mean'``, the default:
+            BDEdepth's ``(L_ori + L_local + L_reshuffle) / (1 + n_aug)``)
+            or not (``view_reduction = 'sum'``, e.g.
+            ``ViewConsistencyLoss``).
         frame_ids: target first, then sources (ints, ``'s'`` = stereo pair).
         scales: decoder scales used by the losses.
         min_depth, max_depth: range of ``disp_to_depth``.
@@ -46,6 +65,7 @@ class SelfSupDepthEstimator(BaseModel):
     def __init__(self, depth_encoder: dict, depth_decoder: dict,
                  pose_net: Optional[dict] = None,
                  losses: Sequence[dict] = (),
+                 views: Sequence[dict] = (),
                  frame_ids: Sequence = (0, -1, 1),
                  scales: Sequence[int] = (0, 1, 2, 3),
                  min_depth: float = 0.1, max_depth: float = 100.,
@@ -86,40 +106,89 @@ class SelfSupDepthEstimator(BaseModel):
         if self.test_cfg['predict_pose'] and self.pose_net is None:
             raise ValueError('test_cfg.predict_pose needs a pose_net and '
                              'temporal frame_ids (e.g. [0, -1, 1])')
+        self.views = nn.ModuleList(MODELS.build(cfg) for cfg in views)
+        names = ['ori'] + [view.name for view in self.views]
+        if len(set(names)) != len(names):
+            raise ValueError(f'view names must be unique and not ori, got '
+                             f'{names[1:]}')
+        losses = [dict(cfg) for cfg in losses]
+        applies = [cfg.pop('views', None) for cfg in losses]
         self.losses = nn.ModuleList(MODELS.build(cfg) for cfg in losses)
+        self.loss_views = [
+            self._resolve_views(loss, spec, names)
+            for loss, spec in zip(self.losses, applies)
+        ]
         # set by DepthVisualizationHook: keep the last training context
         self.keep_context = False
         self.last_context = None
+
+    @staticmethod
+    def _resolve_views(loss: nn.Module, spec, names: List[str]) -> tuple:
+        """The names of the contexts a loss plugin is applied to."""
+        if spec is None:
+            spec = getattr(loss, 'default_views', 'all')
+        groups = dict(all=names, original=names[:1], augmented=names[1:])
+        if isinstance(spec, str):
+            if spec not in VIEW_GROUPS:
+                raise ValueError(f'{type(loss).__name__}: views={spec!r} '
+                                 f'must be one of {VIEW_GROUPS} or a list '
+                                 f'of the view names {names}')
+            return tuple(groups[spec])
+        unknown = [n for n in spec if n not in names]
+        if unknown:
+            raise ValueError(f'{type(loss).__name__}: views {unknown} are '
+                             f'not among the model views {names}')
+        return tuple(n for n in names if n in spec)
 
     def extract_disp(self, img: Tensor) -> Dict[int, Tensor]:
         """B×3×H×W image in [0, 1] -> ``{s: B×1×H/2^s×W/2^s}`` disparity."""
         return self.depth_decoder(self.depth_encoder(img))
 
     def build_context(self, inputs: dict) -> DepthContext:
-        """Run the networks on one batch and wrap the results."""
+        """Run the networks on one batch and wrap the results; each view's
+        context is in ``ctx.views[name]`` (one depth-net pass per view)."""
         disp = self.extract_disp(inputs['color_aug'][0])
         pose_params = {}
         if self.pose_net is not None:
             pose_params = self.pose_net(inputs['color_aug'], self.frame_ids)
-        return DepthContext(inputs, disp, self.frame_ids, self.scales,
-                            pose_params=pose_params, pose_net=self.pose_net,
-                            min_depth=self.min_depth,
-                            max_depth=self.max_depth, **self.warp_cfg)
+        ctx = DepthContext(inputs, disp, self.frame_ids, self.scales,
+                           pose_params=pose_params, pose_net=self.pose_net,
+                           min_depth=self.min_depth,
+                           max_depth=self.max_depth, **self.warp_cfg)
+        for view in self.views:
+            out = view(inputs)
+            ctx.views[view.name] = ViewContext(ctx, out,
+                                               self.extract_disp(out.image))
+        return ctx
+
+    def loss_terms(self, ctx: DepthContext) -> Dict[str, Tensor]:
+        """Apply every plugin to the contexts (views) it applies to."""
+        contexts = dict(ori=ctx, **ctx.views)
+        for loss, names in zip(self.losses, self.loss_views):
+            if hasattr(loss, 'prepare'):  # selections other plugins read
+                for name in names:
+                    loss.prepare(contexts[name])
+        terms = {}
+        for loss, names in zip(self.losses, self.loss_views):
+            reduction = getattr(loss, 'view_reduction', 'mean')
+            share = len(names) if reduction == 'mean' else 1
+            for view in names:
+                for name, value in loss(contexts[view]).items():
+                    if view != 'ori':
+                        name = f'{name}_{view}'
+                    if name in terms:
+                        raise KeyError(
+                            f'two loss plugins return the term {name!r}; '
+                            f'give {type(loss).__name__} another name')
+                    if name.startswith('loss') and share > 1:
+                        value = value / share
+                    terms[name] = value
+        return terms
 
     def loss(self, inputs: dict, data_samples=None) -> Dict[str, Tensor]:
         """Every plugin's named terms; mmengine sums the ``loss*`` ones."""
         ctx = self.build_context(inputs)
-        for loss in self.losses:  # selections other plugins may read
-            if hasattr(loss, 'prepare'):
-                loss.prepare(ctx)
-        terms = {}
-        for loss in self.losses:
-            for name, value in loss(ctx).items():
-                if name in terms:
-                    raise KeyError(
-                        f'two loss plugins return the term {name!r}; give '
-                        f'{type(loss).__name__} another name')
-                terms[name] = value
+        terms = self.loss_terms(ctx)
         if self.keep_context:
             self.last_context = ctx
         return terms

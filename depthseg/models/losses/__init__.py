@@ -1,3 +1,4 @@
+from .consistency import ViewConsistencyLoss, si_log_loss, si_log_per_image
 from .feature_losses import (autoencoder_loss_terms, charbonnier,
                              edge_aware_terms, feature_regularization,
                              reconstruction_targets)
@@ -14,5 +15,6 @@ __all__ = [
     'edge_aware_smoothness', 'mean_normalise', 'ssim_loss',
     'FeatureMetricLoss', 'feature_metric_min', 'charbonnier',
     'edge_aware_terms', 'feature_regularization', 'autoencoder_loss_terms',
-    'reconstruction_targets'
+    'reconstruction_targets', 'ViewConsistencyLoss', 'si_log_loss',
+    'si_log_per_image'
 ]

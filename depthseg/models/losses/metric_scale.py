@@ -113,7 +113,11 @@ class CarHeightLoss(BaseModule):
         loss_weight: weight (1.0); FUMET ramps it down with
             ``LossWeightScheduleHook``.
         min_road_ratio: road area fraction a frame needs to count.
+
+    With views (BDEdepth) it applies to the original view only
+    (``default_views``): the crop view carries no car masks.
     """
+    default_views = 'original'
 
     def __init__(self, loss_weight: float = 1.0, min_road_ratio: float = 0.01,
                  init_cfg=None):
@@ -176,7 +180,12 @@ class CameraHeightLoss(BaseModule):
         remove_outliers: drop cars failing the horizon test once h* exists.
         outlier_threshold: relative height error of an inlier (< 0.2).
         min_road_ratio: road area fraction a frame needs to count.
+
+    With views (BDEdepth) it applies to the original view only
+    (``default_views``): one h* estimate per frame, and the crop view's
+    pose-conjugated geometry back-projects to a sheared scene.
     """
+    default_views = 'original'
 
     def __init__(self, loss_weight: float = 0.01,
                  scales: Sequence[int] = (0, 1, 2, 3),

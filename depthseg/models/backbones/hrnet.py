@@ -1,0 +1,365 @@
+"""HRNet-W18 depth encoder with a full-resolution context branch (BDEdepth
+spec §6.2, key table §11.2).
+
+``HighResolutionNet`` is the HRNet-W18-C classification backbone without its
+classification head (no ``incre_modules``, ``downsamp_modules``,
+``final_layer`` or ``classifier``); attribute names follow the
+HRNet-Image-Classification code, so the ImageNet file and BDEdepth's
+``ckpt["encoder"]`` load after adding / removing a prefix only.
+"""
+import os
+from typing import Dict, List, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from depthseg.registry import MODELS
+
+#: HRNet-W18 stage configuration: (num_modules, num_blocks, num_channels).
+HRNET_W18_STAGES = {
+    2: (1, (4, 4), (18, 36)),
+    3: (4, (4, 4, 4), (18, 36, 72)),
+    4: (3, (4, 4, 4, 4), (18, 36, 72, 144)),
+}
+#: Keys of the ImageNet classification checkpoint that the backbone does not
+#: use (classification head); any other extra or missing key is an error.
+HRNET_HEAD_PREFIXES = ('incre_modules.', 'downsamp_modules.', 'final_layer.',
+                       'classifier.')
+HRNET_IMAGENET_FILE = 'HRNet_W18_C_cosinelr_cutmix_300epoch.pth.tar'
+
+
+def _conv3x3(in_ch: int, out_ch: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_ch, out_ch, 3, stride, 1, bias=False)
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block (keys ``conv1, bn1, conv2, bn2[, downsample]``)."""
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: Optional[nn.Module] = None):
+        super().__init__()
+        self.conv1 = _conv3x3(inplanes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = _conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x: Tensor) -> Tensor:
+        residual = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + residual)
+
+
+class Bottleneck(nn.Module):
+    """ResNet bottleneck (keys ``conv1..3, bn1..3[, downsample]``)."""
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: Optional[nn.Module] = None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = _conv3x3(planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x: Tensor) -> Tensor:
+        residual = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + residual)
+
+
+def _make_layer(block, inplanes: int, planes: int, blocks: int,
+                stride: int = 1) -> nn.Sequential:
+    downsample = None
+    if stride != 1 or inplanes != planes * block.expansion:
+        downsample = nn.Sequential(
+            nn.Conv2d(inplanes, planes * block.expansion, 1, stride,
+                      bias=False),
+            nn.BatchNorm2d(planes * block.expansion))
+    layers = [block(inplanes, planes, stride, downsample)]
+    layers += [block(planes * block.expansion, planes)
+               for _ in range(1, blocks)]
+    return nn.Sequential(*layers)
+
+
+class HighResolutionModule(nn.Module):
+    """Parallel branches of BasicBlocks and the multi-resolution fusion.
+
+    ``fuse_layers[i][j]``: None for j == i; 1×1 conv + BN (then a bilinear,
+    align_corners=True resize to branch i) for j > i; (i − j) stride-2 3×3
+    convs for j < i (intermediate ones C_j with BN + ReLU, the last C_i with
+    BN only). Each fused output is ``relu(sum_j ...)``.
+    """
+
+    def __init__(self, num_blocks: Sequence[int],
+                 num_channels: Sequence[int], multi_scale_output: bool = True):
+        super().__init__()
+        self.num_branches = len(num_channels)
+        self.num_inchannels = list(num_channels)
+        self.multi_scale_output = multi_scale_output
+        self.branches = nn.ModuleList([
+            _make_layer(BasicBlock, c, c, n)
+            for c, n in zip(num_channels, num_blocks)
+        ])
+        self.fuse_layers = self._make_fuse_layers()
+        self.relu = nn.ReLU(inplace=False)
+
+    def _make_fuse_layers(self) -> nn.ModuleList:
+        ch = self.num_inchannels
+        n = self.num_branches
+        fuse_layers = []
+        for i in range(n if self.multi_scale_output else 1):
+            fuse_layer = []
+            for j in range(n):
+                if j > i:
+                    fuse_layer.append(nn.Sequential(
+                        nn.Conv2d(ch[j], ch[i], 1, bias=False),
+                        nn.BatchNorm2d(ch[i])))
+                elif j == i:
+                    fuse_layer.append(None)
+                else:
+                    convs = []
+                    for k in range(i - j):
+                        last = k == i - j - 1
+                        out = ch[i] if last else ch[j]
+                        layers = [_conv3x3(ch[j], out, 2),
+                                  nn.BatchNorm2d(out)]
+                        if not last:
+                            layers.append(nn.ReLU(inplace=False))
+                        convs.append(nn.Sequential(*layers))
+                    fuse_layer.append(nn.Sequential(*convs))
+            fuse_layers.append(nn.ModuleList(fuse_layer))
+        return nn.ModuleList(fuse_layers)
+
+    def forward(self, x: List[Tensor]) -> List[Tensor]:
+        x = [branch(xi) for branch, xi in zip(self.branches, x)]
+        x_fuse = []
+        for i, fuse_layer in enumerate(self.fuse_layers):
+            y = None
+            for j in range(self.num_branches):
+                if j == i:
+                    z = x[j]
+                elif j > i:
+                    z = F.interpolate(fuse_layer[j](x[j]),
+                                      size=x[i].shape[-2:], mode='bilinear',
+                                      align_corners=True)
+                else:
+                    z = fuse_layer[j](x[j])
+                y = z if y is None else y + z
+            x_fuse.append(self.relu(y))
+        return x_fuse
+
+
+class HighResolutionNet(nn.Module):
+    """HRNet-W18-C backbone without the classification head.
+
+    Forward: ``[stem1 (64, H/2), b0 (18, H/4), b1 (36, H/8), b2 (72, H/16),
+    b3 (144, H/32)]``, where stem1 is relu(bn1(conv1(x))).
+    """
+
+    def __init__(self, stages: Dict[int, tuple] = HRNET_W18_STAGES):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, 2, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.conv2 = nn.Conv2d(64, 64, 3, 2, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = _make_layer(Bottleneck, 64, 64, 4)
+        pre = [256]
+        for s in (2, 3, 4):
+            num_modules, num_blocks, channels = stages[s]
+            setattr(self, f'transition{s - 1}',
+                    self._make_transition(pre, list(channels)))
+            setattr(self, f'stage{s}', nn.Sequential(*[
+                HighResolutionModule(num_blocks, channels)
+                for _ in range(num_modules)
+            ]))
+            pre = list(channels)
+        self.num_ch_enc = [64] + pre
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out',
+                                        nonlinearity='relu')
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+
+    @staticmethod
+    def _make_transition(pre: List[int], cur: List[int]) -> nn.ModuleList:
+        layers = []
+        for i, c in enumerate(cur):
+            if i < len(pre):
+                if c != pre[i]:
+                    layers.append(nn.Sequential(
+                        _conv3x3(pre[i], c), nn.BatchNorm2d(c),
+                        nn.ReLU(inplace=True)))
+                else:
+                    layers.append(None)
+            else:
+                convs = []
+                for k in range(i + 1 - len(pre)):
+                    out = c if k == i - len(pre) else pre[-1]
+                    convs.append(nn.Sequential(
+                        _conv3x3(pre[-1], out, 2), nn.BatchNorm2d(out),
+                        nn.ReLU(inplace=True)))
+                layers.append(nn.Sequential(*convs))
+        return nn.ModuleList(layers)
+
+    def forward(self, x: Tensor) -> List[Tensor]:
+        x = self.relu(self.bn1(self.conv1(x)))
+        stem1 = x
+        x = self.relu(self.bn2(self.conv2(x)))
+        y_list = [self.layer1(x)]
+        for s in (2, 3, 4):
+            transition = getattr(self, f'transition{s - 1}')
+            x_list = []
+            for i, t in enumerate(transition):
+                if t is None:
+                    x_list.append(y_list[i])
+                else:
+                    x_list.append(t(y_list[-1]))
+            y_list = getattr(self, f'stage{s}')(x_list)
+        return [stem1] + y_list
+
+
+def read_hrnet_imagenet(path: str) -> Dict[str, Tensor]:
+    """The backbone part of an HRNet-W18-C ImageNet checkpoint.
+
+    Accepts a plain state dict or ``{'state_dict' | 'model': ...}``, strips a
+    ``module.`` prefix and drops the classification-head keys
+    (:data:`HRNET_HEAD_PREFIXES`).
+    """
+    path = os.path.expanduser(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f'HRNetEncoder: pretrained file {path!r} does not exist. Fix: '
+            f'download {HRNET_IMAGENET_FILE} (HRNet-Image-Classification, '
+            f'HRNet-W18-C with cut-mix) and set model.depth_encoder.'
+            f"pretrained='/path/to/{HRNET_IMAGENET_FILE}' in the config, or "
+            'train from scratch with pretrained=None.')
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    for key in ('state_dict', 'model'):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict):
+        raise RuntimeError(f'HRNetEncoder: {path!r} holds no state dict')
+    out = {}
+    for key, value in state.items():
+        if key.startswith('module.'):
+            key = key[len('module.'):]
+        if not key.startswith(HRNET_HEAD_PREFIXES):
+            out[key] = value
+    return out
+
+
+def check_state_dict(module: nn.Module, state: dict, owner: str,
+                     source: str) -> None:
+    """Raise unless ``state`` has exactly ``module``'s keys and shapes."""
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = [f'{k}: file {tuple(state[k].shape)} != model '
+             f'{tuple(own[k].shape)}' for k in own
+             if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or wrong:
+        lines = [f'{owner}: weights from {source} do not match the '
+                 'architecture.']
+        if missing:
+            lines.append(f'missing keys ({len(missing)}): '
+                         + ', '.join(missing[:20]))
+        if unexpected:
+            lines.append(f'unexpected keys ({len(unexpected)}): '
+                         + ', '.join(unexpected[:20]))
+        if wrong:
+            lines.append(f'shape mismatches ({len(wrong)}): '
+                         + '; '.join(wrong[:20]))
+        raise RuntimeError('\n'.join(lines))
+
+
+@MODELS.register_module()
+class HRNetEncoder(BaseModule):
+    """BDEdepth HRNet18 depth encoder (spec §6.2).
+
+    ``encoder`` is the HRNet-W18 backbone; ``context_conv`` (3×3, stride 1,
+    no bias) and ``context_bn`` form the full-resolution context branch.
+    Forward: x = (img − 0.45)/0.225, ``[relu(context_bn(context_conv(x)))] +
+    encoder(x)`` = 6 features ``[64@H, 64@H/2, 18@H/4, 36@H/8, 72@H/16,
+    144@H/32]``. ``num_ch_enc = [64, 18, 36, 72, 144]`` (5 entries; the grid
+    decoder prepends the context channels).
+
+    Args:
+        pretrained: path of the HRNet-W18-C ImageNet checkpoint
+            (``HRNet_W18_C_cosinelr_cutmix_300epoch.pth.tar``) or None.
+            Loaded strictly by :meth:`init_weights` (only the classification
+            head keys are ignored; quirk Q8 fixed).
+        norm_eval: keep BatchNorms in eval mode while training.
+
+    The context weight is a clone of ``encoder.conv1.weight`` and the context
+    BN's affine parameters clones of ``encoder.bn1`` (running statistics
+    fresh, quirk Q14), both at construction and after loading ``pretrained``.
+    """
+
+    def __init__(self, pretrained: Optional[str] = None,
+                 norm_eval: bool = False, init_cfg=None):
+        super().__init__(init_cfg)
+        if pretrained is not None and init_cfg is not None:
+            raise ValueError('HRNetEncoder: set either `pretrained` or '
+                             '`init_cfg`, not both.')
+        if pretrained == 'imagenet':
+            raise ValueError(
+                "HRNetEncoder: pretrained='imagenet' is not downloadable; "
+                f'give the local path of {HRNET_IMAGENET_FILE} '
+                '(HRNet-Image-Classification) or None.')
+        self.pretrained = pretrained
+        self.norm_eval = norm_eval
+        self.encoder = HighResolutionNet()
+        self.num_ch_enc = self.encoder.num_ch_enc
+        self.context_conv = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        self.context_bn = nn.BatchNorm2d(64)
+        self._clone_context()
+
+    def _clone_context(self) -> None:
+        with torch.no_grad():
+            self.context_conv.weight.copy_(self.encoder.conv1.weight)
+            self.context_bn.weight.copy_(self.encoder.bn1.weight)
+            self.context_bn.bias.copy_(self.encoder.bn1.bias)
+
+    def init_weights(self):
+        """Apply ``init_cfg``, then load ``pretrained`` once."""
+        load = self.pretrained is not None and not self.is_init
+        super().init_weights()
+        if load:
+            self.load_pretrained(self.pretrained)
+
+    def load_pretrained(self, path: str) -> None:
+        state = read_hrnet_imagenet(path)
+        check_state_dict(self.encoder, state, 'HRNetEncoder',
+                         f'file {path!r} (expected HRNet-W18-C, '
+                         f'{HRNET_IMAGENET_FILE})')
+        self.encoder.load_state_dict(state)
+        self._clone_context()
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self
+
+    def forward(self, img: Tensor) -> List[Tensor]:
+        x = (img - 0.45) / 0.225
+        context = F.relu(self.context_bn(self.context_conv(x)))
+        return [context] + self.encoder(x)
