@@ -13,10 +13,18 @@ frame_ids = [0, -1, 1, 's']
 # [50] schedule from the saved initial LR: epochs 41-50 at 1e-4, 51-60 at
 # 5e-5. An mmengine resume would also restore the 40-epoch schedulers
 # (their milestones replace these, LR stuck at 2.5e-5), so this config
-# restarts the schedule instead: epochs 1-10 at 1e-4, 11-20 at 5e-5, with
-# a fresh Adam state (README, deviations).
-load_from = 'work_dirs/featdepth_r50_kitti/epoch_40.pth'
+# loads the weights (load_from) and Adam's moments and step counts
+# (LoadOptimizerStateHook) and runs its own schedule: epochs 1-10 at 1e-4,
+# 11-20 at 5e-5 (the original's 41-60).
+trained = 'work_dirs/featdepth_r50_kitti/epoch_40.pth'
+load_from = trained
 resume = False
+custom_hooks = [
+    dict(type='RNGStateHook'),
+    dict(type='CheckpointCheckHook'),
+    dict(type='DepthVisualizationHook', interval=250),
+    dict(type='LoadOptimizerStateHook', checkpoint=trained),
+]
 train_dataloader = dict(
     dataset=dict(
         ann_file='{{ fileDirname }}/../../splits/kitti/eigen/'

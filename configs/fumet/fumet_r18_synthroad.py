@@ -4,8 +4,9 @@
 # WITHOUT median scaling next to the median-scaled row. The data are
 # rendered into data/synthroad on first use. Run:
 #   python tools/train.py configs/fumet/fumet_r18_synthroad.py
-# Same data and network as configs/monodepth2/monodepth2_r18_synthroad.py,
-# whose depth is correct only up to scale.
+# Monocular video only (frames 0, -1, +1): the scale comes from the cars'
+# heights and the camera height, not from a stereo baseline as in
+# configs/monodepth2/monodepth2_r18_synthroad.py (mode S).
 _base_ = [
     '../_base_/models/fumet_r50.py',
     '../_base_/datasets/synthroad_fumet.py',
@@ -46,27 +47,18 @@ val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 # metric evaluation: the unscaled row and the median-scaled row
 test_evaluator = dict(scaling='both')
 val_evaluator = dict(scaling='both')
+# Adam 5e-4 (from scratch, few steps), x0.1 for the last 2 epochs
 optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-4))
+    type='OptimWrapper', optimizer=dict(type='Adam', lr=5e-4))
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, milestones=[8], gamma=0.1)
 ]
+# h* from the end of epoch 2 on (first_update_epoch=1); the original's
+# fine/rough ramp (L = 20, fumet_runtime.py): the car-height loss keeps
+# anchoring the scale for the whole short run (a ramp compressed to 5
+# epochs let h* and the scale drift: ratio 0.79 after 12 epochs)
 train_cfg = dict(by_epoch=True, max_epochs=10, val_interval=10)
+# checkpoints (326 MB with Adam's state) every 5 epochs: part of the
+# 15-minute budget
 default_hooks = dict(logger=dict(interval=10),
-                     checkpoint=dict(max_keep_ckpts=3))
-# h* from the end of epoch 1; the fine/rough ramp compressed from 20 to 5
-# epochs for the 10-epoch run
-loss_ramp = dict(keep_epochs=1, limit_epoch=5)
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='CheckpointCheckHook'),
-    dict(type='DepthVisualizationHook', interval=250),
-    dict(type='CameraHeightHook'),
-    dict(type='LossWeightScheduleHook',
-         schedules=[
-             dict(loss='CameraHeightLoss', base=0.01, ramp='log_up',
-                  **loss_ramp),
-             dict(loss='CarHeightLoss', base=1.0, ramp='log_down',
-                  min_rate=0.005, **loss_ramp),
-         ]),
-]
+                     checkpoint=dict(interval=5, max_keep_ckpts=2))
