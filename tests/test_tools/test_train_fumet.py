@@ -45,7 +45,7 @@ val_evaluator = None
 test_cfg = None
 test_dataloader = None
 test_evaluator = None
-default_hooks = dict(logger=dict(interval=1))
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
 randomness = dict(seed=0, deterministic=True)
 """
 
