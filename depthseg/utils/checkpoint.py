@@ -44,3 +44,46 @@ def check_state_dict(model: nn.Module, state_dict: Mapping, source: str,
         listing('keys the model does not have', unexpected) +
         '\nFix: use the config the checkpoint was trained with, or convert a '
         'released checkpoint with tools/model_converters first.')
+
+
+def check_pretrained_state(module: nn.Module, state: dict, owner: str,
+                           source: str, expected: str = '',
+                           fill_bn_counters: bool = False) -> None:
+    """Raise a ``RuntimeError`` listing every missing, unexpected and
+    mis-shaped key unless ``state`` (pretrained weights, e.g. ImageNet) has
+    exactly ``module``'s keys and shapes.
+
+    Args:
+        owner: the module's name in the message, e.g. ``'HRNetEncoder'``.
+        source: where the weights came from (file name).
+        expected: what the file should be, for the message.
+        fill_bn_counters: a ``num_batches_tracked`` missing from ``state``
+            (files saved by PyTorch < 0.4.1) takes the module's value;
+            ``state`` is updated in place.
+    """
+    own = module.state_dict()
+    if fill_bn_counters:
+        for key in own:
+            if key.endswith('num_batches_tracked') and key not in state:
+                state[key] = own[key]
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = []
+    for key in own:
+        shape = tuple(getattr(state.get(key), 'shape', ()))
+        if key in state and shape != tuple(own[key].shape):
+            wrong.append(f'{key}: file {shape} != model '
+                         f'{tuple(own[key].shape)}')
+    if not (missing or unexpected or wrong):
+        return
+    lines = [f'{owner}: weights from {source} do not match the '
+             'architecture' + (f' (expected {expected})' if expected else '')
+             + '.']
+    if missing:
+        lines.append(f'missing keys ({len(missing)}): ' + ', '.join(missing))
+    if unexpected:
+        lines.append(f'unexpected keys ({len(unexpected)}): '
+                     + ', '.join(unexpected))
+    if wrong:
+        lines.append(f'shape mismatches ({len(wrong)}): ' + '; '.join(wrong))
+    raise RuntimeError('\n'.join(lines))

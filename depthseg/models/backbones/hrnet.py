@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from depthseg.registry import MODELS
+from depthseg.utils.checkpoint import check_pretrained_state
 
 #: HRNet-W18 stage configuration: (num_modules, num_blocks, num_channels).
 HRNET_W18_STAGES = {
@@ -264,30 +265,6 @@ def read_hrnet_imagenet(path: str) -> Dict[str, Tensor]:
     return out
 
 
-def check_state_dict(module: nn.Module, state: dict, owner: str,
-                     source: str) -> None:
-    """Raise unless ``state`` has exactly ``module``'s keys and shapes."""
-    own = module.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    wrong = [f'{k}: file {tuple(state[k].shape)} != model '
-             f'{tuple(own[k].shape)}' for k in own
-             if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or unexpected or wrong:
-        lines = [f'{owner}: weights from {source} do not match the '
-                 'architecture.']
-        if missing:
-            lines.append(f'missing keys ({len(missing)}): '
-                         + ', '.join(missing[:20]))
-        if unexpected:
-            lines.append(f'unexpected keys ({len(unexpected)}): '
-                         + ', '.join(unexpected[:20]))
-        if wrong:
-            lines.append(f'shape mismatches ({len(wrong)}): '
-                         + '; '.join(wrong[:20]))
-        raise RuntimeError('\n'.join(lines))
-
-
 @MODELS.register_module()
 class HRNetEncoder(BaseModule):
     """BDEdepth HRNet18 depth encoder (spec §6.2).
@@ -345,9 +322,9 @@ class HRNetEncoder(BaseModule):
 
     def load_pretrained(self, path: str) -> None:
         state = read_hrnet_imagenet(path)
-        check_state_dict(self.encoder, state, 'HRNetEncoder',
-                         f'file {path!r} (expected HRNet-W18-C, '
-                         f'{HRNET_IMAGENET_FILE})')
+        check_pretrained_state(self.encoder, state, 'HRNetEncoder',
+                               f'file {path!r}',
+                               f'HRNet-W18-C, {HRNET_IMAGENET_FILE}')
         self.encoder.load_state_dict(state)
         self._clone_context()
 

@@ -10,6 +10,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from depthseg.registry import MODELS
+from depthseg.utils.checkpoint import check_pretrained_state
 
 # depth -> (block, blocks per stage, torchvision V1 ImageNet weights)
 RESNET_ARCHS = {
@@ -120,7 +121,12 @@ class ResnetEncoder(BaseModule):
         n = self.num_input_images
         if n > 1 and weight is not None and weight.shape[1] == 3:
             state['conv1.weight'] = torch.cat([weight] * n, 1) / n
-        self._check_state_dict(state, source)
+        check_pretrained_state(
+            self.encoder, state,
+            f'ResnetEncoder(depth={self.depth}, num_input_images='
+            f'{self.num_input_images})', source,
+            f'a torchvision ResNet{self.depth} state dict',
+            fill_bn_counters=True)
         self.encoder.load_state_dict(state)
 
     def _fetch_imagenet(self) -> dict:
@@ -140,38 +146,6 @@ class ResnetEncoder(BaseModule):
                 f"or point to a local copy with pretrained='/path/to/"
                 f"{name}' in the config, e.g. --cfg-options "
                 f'model.depth_encoder.pretrained=None') from err
-
-    def _check_state_dict(self, state: dict, source: str):
-        """Raise unless ``state`` has exactly the keys and shapes of
-        ``encoder``; a missing ``num_batches_tracked`` (files saved by PyTorch
-        < 0.4.1) keeps the model's value."""
-        own = self.encoder.state_dict()
-        for key in own:
-            if key.endswith('num_batches_tracked') and key not in state:
-                state[key] = own[key]
-        missing = sorted(set(own) - set(state))
-        unexpected = sorted(set(state) - set(own))
-        wrong = []
-        for key in own:
-            shape = tuple(getattr(state.get(key), 'shape', ()))
-            if key in state and shape != tuple(own[key].shape):
-                wrong.append(f'{key}: file {shape} != model '
-                             f'{tuple(own[key].shape)}')
-        if missing or unexpected or wrong:
-            lines = [f'ResnetEncoder(depth={self.depth}, num_input_images='
-                     f'{self.num_input_images}): weights from {source} do not '
-                     f'match the architecture (expected a torchvision ResNet'
-                     f'{self.depth} state dict).']
-            if missing:
-                lines.append(f'missing keys ({len(missing)}): '
-                             + ', '.join(missing))
-            if unexpected:
-                lines.append(f'unexpected keys ({len(unexpected)}): '
-                             + ', '.join(unexpected))
-            if wrong:
-                lines.append(f'shape mismatches ({len(wrong)}): '
-                             + '; '.join(wrong))
-            raise RuntimeError('\n'.join(lines))
 
     def train(self, mode: bool = True):
         """Set train/eval mode; with ``norm_eval`` BatchNorms stay in eval."""

@@ -15,6 +15,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from depthseg.registry import MODELS
+from depthseg.utils.checkpoint import check_pretrained_state
 from .lite_mono import DropPath, torch_load_trusted
 
 # size -> (embed dims, MLP ratios, blocks per stage)
@@ -279,23 +280,10 @@ class VANEncoder(BaseModule):
         ckpt = torch_load_trusted(path, 'VANEncoder')
         state = ckpt.get('state_dict', ckpt)
         state = {k: v for k, v in state.items() if not k.startswith('head.')}
-        own = self.encoder.state_dict()
-        for key in own:  # files saved without BN counters keep the model's
-            if key.endswith('num_batches_tracked') and key not in state:
-                state[key] = own[key]
-        missing = sorted(set(own) - set(state))
-        unexpected = sorted(set(state) - set(own))
-        wrong = [
-            f'{k}: file {tuple(v.shape)} != model {tuple(own[k].shape)}'
-            for k, v in state.items()
-            if k in own and tuple(v.shape) != tuple(own[k].shape)
-        ]
-        if missing or unexpected or wrong:
-            raise RuntimeError(
-                f'VANEncoder({self.size!r}): weights in {path!r} do not match '
-                f'(expected the VAN authors\' {name}). missing: '
-                f'{missing[:10]}; unexpected: {unexpected[:10]}; shape '
-                f'mismatches: {wrong[:10]}')
+        check_pretrained_state(self.encoder, state,
+                               f'VANEncoder({self.size!r})', repr(path),
+                               f"the VAN authors' {name}",
+                               fill_bn_counters=True)
         self.encoder.load_state_dict(state)
 
     def forward(self, img: Tensor) -> List[Tensor]:
