@@ -11,12 +11,14 @@ partial one.
 Select it with ``CheckpointHook(backend_args=dict(backend='atomic_local'))``;
 mmengine's ``save_checkpoint`` then writes through :meth:`put`.
 """
+import io
 import os
 import os.path as osp
 import uuid
 from pathlib import Path
 from typing import Union
 
+import torch
 from mmengine.fileio import LocalBackend, register_backend
 
 
@@ -72,3 +74,13 @@ class AtomicLocalBackend(LocalBackend):
 
 
 register_backend('atomic_local', AtomicLocalBackend, force=True)
+
+
+def save_converted_checkpoint(state_dict: dict, meta: dict,
+                              filepath: Union[str, Path]) -> None:
+    """Write ``{'state_dict', 'meta'}`` atomically (never a truncated
+    file); it loads with ``torch.load(..., weights_only=True)`` when the
+    values are tensors and plain Python data (the model converters)."""
+    buffer = io.BytesIO()
+    torch.save({'state_dict': state_dict, 'meta': meta}, buffer)
+    atomic_write(buffer.getvalue(), filepath)

@@ -18,7 +18,6 @@ KITTI one of that backbone (pass --config for the Cityscapes models, whose
 architecture is the same).
 """
 import argparse
-import io
 import os.path as osp
 import sys
 
@@ -29,7 +28,7 @@ if REPO_ROOT not in sys.path:
 import torch  # noqa: E402
 
 from depthseg.apis.inference import build_model  # noqa: E402
-from depthseg.utils import atomic_write  # noqa: E402
+from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
 
 PARTS = (('encoder', 'depth_encoder.'), ('depth', 'depth_decoder.'),
@@ -99,9 +98,7 @@ def convert(path: str, out: str, config: str = None) -> dict:
     meta = dict(meta, source='bdedepth', backbone=backbone,
                 config=osp.relpath(config, REPO_ROOT)
                 if config.startswith(REPO_ROOT) else config)
-    buffer = io.BytesIO()
-    torch.save({'state_dict': state, 'meta': meta}, buffer)
-    atomic_write(buffer.getvalue(), out)
+    save_converted_checkpoint(state, meta, out)
     return meta
 
 

@@ -37,7 +37,6 @@ initial values. The output ``{'state_dict', 'meta'}`` loads with
 ``weights_only=True``, ``tools/test.py`` and ``depthseg.apis.init_model``.
 """
 import argparse
-import io
 import os.path as osp
 import sys
 
@@ -53,7 +52,7 @@ from monodepth2_to_depthseg import fill_num_batches_tracked  # noqa: E402
 from depthseg.apis.inference import build_model  # noqa: E402
 from depthseg.models.autoencoders import (  # noqa: E402
     FeatDepthAutoEncoderModel, FeatureNet)
-from depthseg.utils import atomic_write  # noqa: E402
+from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'featdepth')
@@ -208,9 +207,7 @@ def convert(ckpt: str, out: str, config: str = None,
         if osp.abspath(config).startswith(REPO_ROOT) else config)
     if extra:
         meta['initial_buffers'] = extra
-    buffer = io.BytesIO()
-    torch.save({'state_dict': new_state, 'meta': meta}, buffer)
-    atomic_write(buffer.getvalue(), out)  # never a truncated output
+    save_converted_checkpoint(new_state, meta, out)
     return meta
 
 

@@ -19,7 +19,6 @@ built from the config; the output ``{'state_dict', 'meta'}`` loads with
 ``weights_only=True``, ``tools/test.py`` and ``depthseg.apis.init_model``.
 """
 import argparse
-import io
 import os.path as osp
 import pickle
 import sys
@@ -35,7 +34,7 @@ from monodepth2_to_depthseg import (fill_num_batches_tracked,  # noqa: E402
 
 from depthseg.apis.inference import build_model  # noqa: E402
 from depthseg.models.losses import CameraHeightLoss  # noqa: E402
-from depthseg.utils import atomic_write  # noqa: E402
+from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'fumet')
@@ -110,9 +109,7 @@ def convert(model_dir: str, out: str, arch: str = 'monodepth2',
     check_state_dict(model, state, f'the FUMET folder {model_dir}')
     meta = dict(meta, source=f'fumet/{arch}', config=osp.relpath(
         config, REPO_ROOT) if config.startswith(REPO_ROOT) else config)
-    buffer = io.BytesIO()
-    torch.save({'state_dict': state, 'meta': meta}, buffer)
-    atomic_write(buffer.getvalue(), out)
+    save_converted_checkpoint(state, meta, out)
     return meta
 
 

@@ -17,7 +17,6 @@ a listing. The output ``{'state_dict', 'meta'}`` loads with
 ``depthseg.apis.init_model``; ``meta`` keeps the network input size.
 """
 import argparse
-import io
 import os.path as osp
 import sys
 
@@ -28,7 +27,7 @@ if REPO_ROOT not in sys.path:
 import torch  # noqa: E402
 
 from depthseg.apis.inference import build_model  # noqa: E402
-from depthseg.utils import atomic_write  # noqa: E402
+from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
 
 PARTS = (('encoder.pth', 'depth_encoder.'), ('depth.pth', 'depth_decoder.'),
@@ -121,9 +120,7 @@ def convert(model_dir: str, out: str, config: str = None) -> dict:
     check_state_dict(model, state, f'the Monodepth2 folder {model_dir}')
     meta = dict(meta, source='monodepth2', config=osp.relpath(
         config, REPO_ROOT) if config.startswith(REPO_ROOT) else config)
-    buffer = io.BytesIO()
-    torch.save({'state_dict': state, 'meta': meta}, buffer)
-    atomic_write(buffer.getvalue(), out)  # never a truncated output
+    save_converted_checkpoint(state, meta, out)
     return meta
 
 
