@@ -20,9 +20,9 @@ pure functions.
 import os.path as osp
 from typing import Dict, List, NamedTuple, Sequence, Tuple
 
-from mmengine.dataset import BaseDataset
 
 from depthseg.registry import DATASETS
+from .split_file import SplitFileDataset
 
 #: Nominal camera height (m) per training city: FUMET's camera-setting key
 #: (``city2cam_height``); cities not listed (all others) use 1.22.
@@ -115,19 +115,8 @@ def cityscapes_eval_box(gt_shape: Tuple[int, int], orig: Sequence[float],
             min(left + c_right, right))
 
 
-class _CityscapesBase(BaseDataset):
+class _CityscapesBase(SplitFileDataset):
     """Split-file parsing shared by both datasets (``<city> <frame>``)."""
-
-    def _join_prefix(self):
-        """Resolve ``ann_file`` (CWD first, then ``data_root``)."""
-        given = self.ann_file
-        candidates = [given]
-        if given and not osp.isabs(given) and self.data_root:
-            candidates.append(osp.join(self.data_root, given))
-        self._ann_file_tried = candidates
-        found = [c for c in candidates if osp.isfile(c)]
-        self.ann_file = osp.abspath(found[0] if found else candidates[-1])
-        super()._join_prefix()
 
     def _read_lines(self, example: str) -> List[Tuple[int, str, str, str]]:
         if not osp.isfile(self.ann_file):

@@ -3,12 +3,12 @@ images, C1 protocol) (BDEdepth spec §9.2)."""
 import os.path as osp
 from typing import List, Sequence
 
-from mmengine.dataset import BaseDataset
 
 from depthseg.registry import DATASETS
+from .split_file import SplitFileDataset
 
 
-class _SplitListDataset(BaseDataset):
+class _SplitListDataset(SplitFileDataset):
     """One item per non-empty line of ``ann_file`` (CWD first, then
     relative to ``data_root``)."""
 
@@ -20,19 +20,9 @@ class _SplitListDataset(BaseDataset):
                          pipeline=list(pipeline), test_mode=test_mode,
                          **kwargs)
 
-    def _join_prefix(self):
-        given = self.ann_file
-        candidates = [given]
-        if given and not osp.isabs(given) and self.data_root:
-            candidates.append(osp.join(self.data_root, given))
-        self._tried = candidates
-        found = [c for c in candidates if osp.isfile(c)]
-        self.ann_file = osp.abspath(found[0] if found else candidates[-1])
-        super()._join_prefix()
-
     def _lines(self):
         if not osp.isfile(self.ann_file):
-            tried = ', '.join(osp.abspath(p) for p in self._tried)
+            tried = ', '.join(osp.abspath(p) for p in self._ann_file_tried)
             raise FileNotFoundError(
                 f'{type(self).__name__}: split file not found; tried: '
                 f'{tried}. Fix: pass an existing split file, e.g. '

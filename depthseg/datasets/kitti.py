@@ -8,9 +8,9 @@ import os.path as osp
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
-from mmengine.dataset import BaseDataset
 
 from depthseg.registry import DATASETS
+from .split_file import SplitFileDataset
 
 # The original's side map; ``None`` (line without 3 tokens) -> camera 2.
 SIDE_TO_CAM = {'2': 2, '3': 3, 'l': 2, 'r': 3}
@@ -24,7 +24,7 @@ KITTI_K = np.array([[0.58, 0, 0.5, 0],
 
 
 @DATASETS.register_module()
-class KittiRawDataset(BaseDataset):
+class KittiRawDataset(SplitFileDataset):
     """KITTI raw sequences (``<root>/<date>/<drive>/image_0{2,3}/data``).
 
     Args:
@@ -72,17 +72,6 @@ class KittiRawDataset(BaseDataset):
             pipeline=list(pipeline),
             test_mode=test_mode,
             **kwargs)
-
-    def _join_prefix(self):
-        """Resolve ``ann_file`` (CWD first, then ``data_root``)."""
-        given = self.ann_file
-        candidates = [given]
-        if given and not osp.isabs(given) and self.data_root:
-            candidates.append(osp.join(self.data_root, given))
-        self._ann_file_tried = candidates
-        found = [c for c in candidates if osp.isfile(c)]
-        self.ann_file = osp.abspath(found[0] if found else candidates[-1])
-        super()._join_prefix()
 
     # ---- paths (overridden by the odometry dataset) ----
     def image_path(self, folder: str, frame_index: int, cam: int) -> str:
