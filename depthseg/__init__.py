@@ -19,6 +19,8 @@ def _check(name, version, low, high):
 _check('mmengine', mmengine.__version__, MMENGINE_MIN, MMENGINE_MAX)
 _check('mmcv', mmcv.__version__, MMCV_MIN, MMCV_MAX)
 
-from .utils import compat  # noqa: E402,F401  (patches mmengine once)
+# every checkpoint/pickle read goes through the restricted loader, also
+# mmengine's (load_from, --resume, Pretrained init_cfg)
+from .utils import safe_load  # noqa: E402,F401
 
 __all__ = ['__version__']

@@ -6,9 +6,11 @@ Usage::
         [--save-npy] [--cmap magma] [--device cpu]
 
 INPUT is an image, a folder of images (jpg/jpeg/png/bmp, sorted by name;
-files ending in ``_disp.png`` are skipped) or a video file (anything OpenCV
-opens: mp4, avi, mov, mkv, ...). Each output shows the input on top of its
-colour-mapped disparity (vertically stacked, input resolution):
+files ending in ``_disp.png`` are skipped) or a video file (``VIDEO_EXTS``:
+mp4, avi, mov, mkv, ...; decoded by OpenCV); other files are refused.
+Images that cannot be read are listed at the end, after the others are
+written, and the exit status is 1. Each output shows the input on top of
+its colour-mapped disparity (vertically stacked, input resolution):
 
 * image ``NAME.ext`` -> ``DIR/NAME_disp.png``; with ``--save-npy`` also
   ``DIR/NAME_disp.npy``, the scaled disparity at network resolution (h×w
@@ -39,10 +41,14 @@ from PIL import Image  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from depthseg.apis import inference_depth, init_model  # noqa: E402
+from depthseg.utils.safe_load import add_trust_argument  # noqa: E402
 from depthseg.utils import atomic_write  # noqa: E402
+from depthseg.utils.config import CFG_OPTIONS_HELP  # noqa: E402
 from depthseg.visualization import colorize  # noqa: E402
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
+VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
+              '.mpeg', '.wmv', '.flv', '.gif')
 FFMPEG_HINT = ('re-encode it, e.g. `ffmpeg -i {src} -c:v libx264 -pix_fmt '
                'yuv420p reencoded.mp4`, and pass the new file')
 
@@ -68,7 +74,8 @@ def parse_args(argv=None):
                         help='matplotlib colour map (default: magma)')
     parser.add_argument('--device', default='cpu', help="e.g. 'cuda:0'")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+                        help=CFG_OPTIONS_HELP)
+    add_trust_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -83,8 +90,15 @@ def find_inputs(path: Path):
                              f'extensions: {", ".join(IMAGE_EXTS)}, any case)')
         return 'images', images
     if path.is_file():
-        return ('images', [path]) if path.suffix.lower() in IMAGE_EXTS else (
-            'video', path)
+        if path.suffix.lower() in IMAGE_EXTS:
+            return 'images', [path]
+        if path.suffix.lower() in VIDEO_EXTS:
+            return 'video', path
+        raise InputError(
+            f'{path} is neither an image ({", ".join(IMAGE_EXTS)}) nor a '
+            f'video ({", ".join(VIDEO_EXTS)}), judging by its extension '
+            '(any case). Fix: pass an image, a folder of images or a video '
+            '(rename the file if its extension is wrong).')
     raise InputError(f'input {path} does not exist')
 
 
@@ -116,10 +130,17 @@ def npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def run_images(model, images, out_dir: Path, args):
+def run_images(model, images, out_dir: Path, args) -> list:
+    """Write the outputs of the readable images; returns ``'path: reason'``
+    of each image PIL cannot read (not an image, truncated, no access)."""
+    failed = []
     for path in tqdm(images, unit='img'):
-        with Image.open(path) as img:
-            rgb = np.asarray(img.convert('RGB'))
+        try:
+            with Image.open(path) as img:
+                rgb = np.asarray(img.convert('RGB'))
+        except OSError as err:
+            failed.append(f'{path}: {err}')
+            continue
         result = inference_depth(model, rgb)
         ok, png = cv2.imencode(
             '.png', cv2.cvtColor(compose(rgb, result['disp'], args.cmap),
@@ -130,6 +151,7 @@ def run_images(model, images, out_dir: Path, args):
         if args.save_npy:
             atomic_write(npy_bytes(result['disp_net']),
                          out_dir / f'{path.stem}_disp.npy')
+    return failed
 
 
 def run_video(model, video: Path, opened, out_dir: Path, args):
@@ -202,12 +224,18 @@ def main(argv=None):
     else:
         out_dir = source.parent
     model = init_model(args.config, args.checkpoint, device=args.device,
-                       cfg_options=args.cfg_options)
+                       cfg_options=args.cfg_options,
+                       trust_checkpoint=args.trust_checkpoint or None)
     if kind == 'video':
         run_video(model, inputs, opened, out_dir, args)
     else:
-        run_images(model, inputs, out_dir, args)
-        print(f'{len(inputs)} image(s) -> {out_dir}')
+        failed = run_images(model, inputs, out_dir, args)
+        print(f'{len(inputs) - len(failed)} image(s) -> {out_dir}')
+        if failed:
+            sys.exit(f'error: {len(failed)} of {len(inputs)} image(s) could '
+                     'not be read and have no output:\n  ' +
+                     '\n  '.join(failed) + '\nFix: replace or remove them '
+                     '(e.g. copy them again), then run again.')
 
 
 if __name__ == '__main__':

@@ -21,13 +21,16 @@ if REPO_ROOT not in sys.path:
 
 import torch.distributed as dist  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import RUNNERS, init_default_scope  # noqa: E402
-from mmengine.runner import Runner, TestLoop  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.runner import TestLoop  # noqa: E402
 
-from depthseg.registry import METRICS  # noqa: E402
+from depthseg.engine import DepthRunner  # noqa: E402
+from depthseg.registry import METRICS, RUNNERS  # noqa: E402
 from depthseg.utils import (disable_pretrained,  # noqa: E402
                             merge_common_args,
                             setup_cpu_distributed)
+from depthseg.utils.config import CFG_OPTIONS_HELP  # noqa: E402
+from depthseg.utils.safe_load import add_trust_argument  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -61,8 +64,7 @@ def parse_args(argv=None):
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help='override settings in the config, key=value pairs such as '
-        '"test_dataloader.batch_size=4"; lists as key="[a,b]" or key=a,b')
+        help=CFG_OPTIONS_HELP)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -71,6 +73,7 @@ def parse_args(argv=None):
     # torch.distributed.launch in torch >= 2.0 passes `--local-rank`, older
     # launchers `--local_rank`; torchrun only sets LOCAL_RANK
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_trust_argument(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -130,7 +133,7 @@ def run_test_sets(cfg, sets) -> dict:
     cfg.test_dataloader = first['dataloader']
     cfg.test_evaluator = first['evaluator']
     cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
-    runner = Runner.from_cfg(cfg)
+    runner = DepthRunner.from_cfg(cfg)
     results = {}
     runner.logger.info(f"Test set {first['name']}")
     results[first['name']] = runner.test()
@@ -174,7 +177,9 @@ def merge_args(cfg, args):
 
     # refuse checkpoints of another architecture (mmengine only warns)
     hooks = list(cfg.get('custom_hooks', None) or [])
-    if not any(h.get('type') == 'CheckpointCheckHook' for h in hooks):
+    configured = hooks + list((cfg.get('default_hooks') or {}).values())
+    if not any(h and h.get('type') == 'CheckpointCheckHook'
+               for h in configured):
         hooks.append(dict(type='CheckpointCheckHook'))
     cfg.custom_hooks = hooks
     return cfg
@@ -205,7 +210,7 @@ def main(argv=None):
         run_test_sets(cfg, select_test_sets(cfg, args.test_sets))
     else:
         if 'runner_type' not in cfg:
-            runner = Runner.from_cfg(cfg)
+            runner = DepthRunner.from_cfg(cfg)
         else:
             runner = RUNNERS.build(cfg)
         runner.test()

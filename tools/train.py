@@ -22,13 +22,17 @@ import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.registry import RUNNERS, Registry  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.registry import Registry  # noqa: E402
 
 import depthseg.registry  # noqa: E402
+from depthseg.engine import DepthRunner  # noqa: E402
+from depthseg.registry import RUNNERS  # noqa: E402
+from depthseg.models.utils.nonfinite import NonFiniteStepError  # noqa: E402
 from depthseg.utils import (disable_pretrained,  # noqa: E402
                             merge_common_args,
                             setup_cpu_distributed)
+from depthseg.utils.config import CFG_OPTIONS_HELP  # noqa: E402
+from depthseg.utils.safe_load import add_trust_argument  # noqa: E402
 
 _UNKNOWN_TYPE = re.compile(r"'?(?P<type>[^\s']+) is not in the "
                            r'(?P<scope>[\w.]+)::(?P<registry>[\w ]+) registry')
@@ -64,9 +68,7 @@ def parse_args():
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help='override settings in the config, key=value pairs such as '
-        '"train_cfg.max_epochs=2"; lists as key="[a,b]" or key=a,b, nested '
-        'lists/tuples as key="[(a,b),(c,d)]" (quotes needed, no spaces)')
+        help=CFG_OPTIONS_HELP)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -75,6 +77,7 @@ def parse_args():
     # torch.distributed.launch in torch >= 2.0 passes `--local-rank`, older
     # launchers `--local_rank`; torchrun only sets LOCAL_RANK
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_trust_argument(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -213,10 +216,13 @@ def main():
     created_group = setup_cpu_distributed(cfg, 'tools/dist_train.sh')
     try:
         if 'runner_type' not in cfg:
-            runner = Runner.from_cfg(cfg)
+            runner = DepthRunner.from_cfg(cfg)
         else:
             runner = RUNNERS.build(cfg)
         runner.train()
+    except NonFiniteStepError as err:
+        # a clear message, no traceback; the weights are still finite
+        raise SystemExit(f'tools/train.py: {err}') from err
     except Exception as err:
         msg = explain_build_error(err, cfg, args.config)
         if msg is None:

@@ -31,17 +31,29 @@ default_hooks = dict(
         backend_args=dict(backend='atomic_local')),
     # reshuffle distributed samplers with the epoch number
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # a non-finite loss term or gradient norm is never stepped; 'stop'
+    # ends the run naming the iteration, the terms and the last good
+    # checkpoint; 'skip' drops such steps (logged as nonfinite_skips) and
+    # stops after max_consecutive_skips in a row
+    nonfinite=dict(
+        type='NonFiniteCheckHook', mode='stop', max_consecutive_skips=10),
+    # save / restore python, numpy, torch (and CUDA) RNG states in
+    # checkpoints, so a resumed run continues exactly like an uninterrupted
+    # one
+    rng_state=dict(type='RNGStateHook'),
+    # refuse checkpoints of another architecture (mmengine only warns)
+    checkpoint_check=dict(type='CheckpointCheckHook'),
+    # TensorBoard pictures: input, disparity and what the loss plugins show
+    # (e.g. the photometric loss's automask and minimum error)
+    visualization=dict(type='DepthVisualizationHook', interval=250),
 )
 
-# save / restore python, numpy, torch (and CUDA) RNG states in checkpoints,
-# so a resumed run continues exactly like an uninterrupted one
-# and refuse checkpoints of another architecture (mmengine only warns);
-# TensorBoard pictures (input, disparity, automask, photometric error)
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='CheckpointCheckHook'),
-    dict(type='DepthVisualizationHook', interval=250),
-]
+# the plugins of a model add the hooks they need (DepthRunner); a config
+# lists only extra hooks here (a list: a child config replaces it)
+custom_hooks = []
+
+# depthseg's Runner: mmengine's plus the hooks the model's plugins declare
+runner_type = 'DepthRunner'
 
 # where scalars and images go: files in work_dir and TensorBoard event files
 vis_backends = [
@@ -59,6 +71,12 @@ log_level = 'INFO'
 
 # checkpoint to initialise the weights from (weights only, no resume)
 load_from = None
+
+# True unpickles checkpoints without restriction (or --trust-checkpoint):
+# only for files you trust, a crafted file can run code. By default only
+# tensors, plain data and a fixed list of known types load (README,
+# "Loading files safely")
+trust_checkpoint = False
 
 # resume from load_from, or from work_dir/last_checkpoint if load_from=None
 resume = False

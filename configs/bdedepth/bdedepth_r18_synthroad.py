@@ -17,22 +17,22 @@ scales = [0]  # --num_scales 1
 model = dict(
     depth_decoder=dict(scales=tuple(scales)),
     scales=scales,
-    views=[
+    views=dict(
         # zoom r in [1.2, 2.0] + random crop of every frame; the pose is
         # conjugated by Rc instead of rewriting the intrinsics
-        dict(type='ResizeCropView', name='local'),
+        local=dict(type='ResizeCropView'),
         # cyclic patch reshuffle of the target; the prediction is restored
         # before the losses
-        dict(type='PatchReshuffleView', name='reshuffle'),
-    ],
-    losses=[
-        # (L_ori + L_local + L_reshuffle) / 3: applied to every view and
-        # divided by the number of views (view_reduction='mean')
-        dict(type='PhotometricLoss', automask=True, use_ssim=True),
-        dict(type='SmoothnessLoss', loss_weight=1e-3),
+        reshuffle=dict(type='PatchReshuffleView'),
+    ),
+    losses=dict(
+        # (L_ori + L_local + L_reshuffle) / 3: the Monodepth2 losses apply to
+        # every view and are divided by the number of views
+        # (view_reduction='mean');
         # 0.07 * (L_dc_local + L_dc_reshuffle): augmented views, summed
-        dict(type='ViewConsistencyLoss', loss_weight=0.07, lam=0.5),
-    ])
+        consistency=dict(type='ViewConsistencyLoss', loss_weight=0.07,
+                         lam=0.5),
+    ))
 train_pipeline = [
     dict(type='LoadFrames'),
     dict(type='RandomFlip', prob=0.5),

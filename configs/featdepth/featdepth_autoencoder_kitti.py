@@ -48,8 +48,5 @@ param_scheduler = [
 ]
 train_cfg = dict(by_epoch=True, max_epochs=30)
 auto_scale_lr = dict(enable=False, base_batch_size=40)
-# no depth-visualisation hook (it reads a depth estimator's context)
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='CheckpointCheckHook'),
-]
+# no depth pictures: the autoencoder has no depth to show
+default_hooks = dict(visualization=None)

@@ -47,8 +47,5 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, milestones=[4], gamma=0.5),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=5)
-default_hooks = dict(logger=dict(interval=10))
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='CheckpointCheckHook'),
-]
+# no depth pictures: the autoencoder has no depth to show
+default_hooks = dict(logger=dict(interval=10), visualization=None)

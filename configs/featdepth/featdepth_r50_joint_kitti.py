@@ -6,9 +6,9 @@
 # than the two-stage model); everything else as featdepth_r50_kitti.py.
 _base_ = ['./featdepth_r50_kitti.py']
 height, width = 192, 640
-model = dict(losses=[
-    dict(type='PhotometricLoss', automask=False, l1='charbonnier'),
-    dict(
+model = dict(losses=dict(
+    feature_metric=dict(
+        _delete_=True,
         type='FeatureMetricLoss',
         autoencoder=dict(
             type='FeatureNet', depth=50, pretrained='imagenet',
@@ -20,15 +20,7 @@ model = dict(losses=[
         # ('feature_regularization_loss', i) and ('img_reconstruct_loss', s)
         autoencoder_losses=True,
         dis=1e-3,
-        cvt=1e-3),
-    dict(
-        type='SmoothnessLoss',
-        loss_weight=1e-3,
-        normalise=False,
-        second_order=True,
-        edge_alpha=0.5,
-        image_resize='area'),
-])
+        cvt=1e-3)))
 train_pipeline = [
     dict(type='LoadFrames'),
     dict(type='RandomFlip', prob=0.5),

@@ -6,7 +6,7 @@
 #   tools/dist_train.sh configs/featdepth/featdepth_r50_kitti.py 8
 # Stage 1 first (featdepth_autoencoder_kitti.py); its last checkpoint
 # (autoencoder_checkpoint below) feeds the frozen feature extractor; another
-# one: --cfg-options model.losses.1.checkpoint=PATH
+# one: --cfg-options model.losses.feature_metric.checkpoint=PATH
 _base_ = [
     '../_base_/models/featdepth_r50.py',
     '../_base_/datasets/kitti_eigen_zhou.py',
@@ -22,29 +22,8 @@ model = dict(
     # pose evaluation feeds 1024x320 images directly, as the original's
     # eval_pose.py (quirk Q15b; training stays at 640x192)
     pose_net=dict(eval_input_size=(320, 1024)),
-    losses=[
-        dict(type='PhotometricLoss', automask=False, l1='charbonnier'),
-        dict(
-            type='FeatureMetricLoss',
-            autoencoder=dict(
-                type='FeatureNet',
-                depth=50,
-                pretrained=None,
-                with_decoder=False),
-            checkpoint=autoencoder_checkpoint,
-            checkpoint_prefix='autoencoder.',
-            frozen=True,
-            frozen_bn='train',
-            intrinsics='matched',
-            loss_weight=1e-3),
-        dict(
-            type='SmoothnessLoss',
-            loss_weight=1e-3,
-            normalise=False,
-            second_order=True,
-            edge_alpha=0.5,
-            image_resize='area'),
-    ])
+    losses=dict(
+        feature_metric=dict(checkpoint=autoencoder_checkpoint)))
 
 train_pipeline = [
     dict(type='LoadFrames'),

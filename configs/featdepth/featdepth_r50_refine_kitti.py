@@ -19,12 +19,7 @@ frame_ids = [0, -1, 1, 's']
 trained = 'work_dirs/featdepth_r50_kitti/epoch_40.pth'
 load_from = trained
 resume = False
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='CheckpointCheckHook'),
-    dict(type='DepthVisualizationHook', interval=250),
-    dict(type='LoadOptimizerStateHook', checkpoint=trained),
-]
+custom_hooks = [dict(type='LoadOptimizerStateHook', checkpoint=trained)]
 train_dataloader = dict(
     dataset=dict(
         ann_file='{{ fileDirname }}/../../splits/kitti/eigen/'

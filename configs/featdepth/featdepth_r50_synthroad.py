@@ -6,7 +6,7 @@
 #   python tools/train.py configs/featdepth/featdepth_autoencoder_synthroad.py
 #   python tools/train.py configs/featdepth/featdepth_r50_synthroad.py
 # Another autoencoder checkpoint:
-#   --cfg-options model.losses.1.checkpoint=PATH
+#   --cfg-options model.losses.feature_metric.checkpoint=PATH
 _base_ = [
     '../_base_/models/featdepth_r50.py',
     '../_base_/datasets/synthroad.py',
@@ -23,29 +23,8 @@ model = dict(
         encoder=dict(pretrained=None),
         # CPU size: no up-sampling to the original's fixed 192x640
         input_size=None),
-    losses=[
-        dict(type='PhotometricLoss', automask=False, l1='charbonnier'),
-        dict(
-            type='FeatureMetricLoss',
-            autoencoder=dict(
-                type='FeatureNet',
-                depth=50,
-                pretrained=None,
-                with_decoder=False),
-            checkpoint=autoencoder_checkpoint,
-            checkpoint_prefix='autoencoder.',
-            frozen=True,
-            frozen_bn='train',
-            intrinsics='matched',
-            loss_weight=1e-3),
-        dict(
-            type='SmoothnessLoss',
-            loss_weight=1e-3,
-            normalise=False,
-            second_order=True,
-            edge_alpha=0.5,
-            image_resize='area'),
-    ],
+    losses=dict(
+        feature_metric=dict(checkpoint=autoencoder_checkpoint)),
     frame_ids=frame_ids,
     # stereo baseline 0.015 (x36 smaller than the rendered 0.54 m): a range
     # of 0.01-10 units covers 0.36-360 m

@@ -21,15 +21,7 @@ model = dict(
     pose_net=dict(
         encoder=dict(depth=18),
         decoder=dict(type='LiteMonoPoseDecoder')),
-    losses=[
-        dict(type='PhotometricLoss', automask=True, use_ssim=True,
-             identity_first=False, road_override=True),
-        dict(type='SmoothnessLoss', loss_weight=1e-3),
-        dict(type='CameraHeightLoss', loss_weight=0.01, scales=scales,
-             first_update_epoch=1, remove_outliers=True,
-             outlier_threshold=0.2),
-        dict(type='CarHeightLoss', loss_weight=1.0),
-    ],
+    losses=dict(camera_height=dict(scales=scales)),
     scales=scales)
 optim_wrapper = dict(
     _delete_=True,

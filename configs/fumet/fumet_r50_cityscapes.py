@@ -13,15 +13,11 @@ _base_ = [
     '../_base_/fumet_runtime.py',
 ]
 scales = [0, 1, 2, 3]
-model = dict(losses=[
-    dict(type='PhotometricLoss', automask=True, use_ssim=True,
-         identity_first=False, road_override=True),
-    dict(type='SmoothnessLoss', loss_weight=1e-3),
-    dict(type='CameraHeightLoss', loss_weight=0.01, scales=scales,
-         first_update_epoch=1, remove_outliers=True, outlier_threshold=0.2,
-         cam_settings=(1.18, 1.22)),
-    dict(type='CarHeightLoss', loss_weight=1.0),
-])
+model = dict(losses=dict(
+    camera_height=dict(
+        cam_settings=(1.18, 1.22),
+        weight_schedule=dict(limit_epoch=12)),
+    car_height=dict(weight_schedule=dict(limit_epoch=12))))
 param_scheduler = [
     dict(type='StepLR', by_epoch=True, step_size=8, gamma=0.5)
 ]
@@ -30,16 +26,3 @@ val_cfg = None
 val_dataloader = None
 val_evaluator = None
 test_evaluator = dict(scaling='both')
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='CheckpointCheckHook'),
-    dict(type='DepthVisualizationHook', interval=250),
-    dict(type='CameraHeightHook'),
-    dict(type='LossWeightScheduleHook',
-         schedules=[
-             dict(loss='CameraHeightLoss', base=0.01, ramp='log_up',
-                  keep_epochs=1, limit_epoch=12),
-             dict(loss='CarHeightLoss', base=1.0, ramp='log_down',
-                  keep_epochs=1, limit_epoch=12, min_rate=0.005),
-         ]),
-]

@@ -1,7 +1,7 @@
 # FUMET (Kinoshita & Nishino, ECCV 2024): metric depth from dashcam video.
 # Monodepth2 R50 (frames 0, -1, +1) plus the car-height ("rough") and
 # camera-height ("fine") losses, the per-epoch camera-height pseudo-label h*
-# (CameraHeightHook), the logarithmic fine/rough ramp
+# (EpochEstimatesHook), the logarithmic fine/rough ramp
 # (LossWeightScheduleHook), horizon outlier removal and the road-masking
 # override; KITTI eigen_zhou 640x192, batch 8, Adam 5e-5 halved every 15
 # epochs, 60 epochs, as the original README runs it:

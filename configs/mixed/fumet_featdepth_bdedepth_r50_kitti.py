@@ -8,37 +8,29 @@
 # and a trained FeatDepth autoencoder (configs/featdepth/README.md).
 _base_ = ['../fumet/fumet_r50_kitti.py']
 height, width, num_scales = 192, 640, 4
-scales = [0, 1, 2, 3]
 model = dict(
-    views=[
-        dict(type='ResizeCropView', name='local'),
-        dict(type='PatchReshuffleView', name='reshuffle'),
-    ],
-    losses=[
-        dict(type='PhotometricLoss', automask=True, use_ssim=True,
-             identity_first=False, road_override=True),
-        dict(type='SmoothnessLoss', loss_weight=1e-3),
-        dict(type='CameraHeightLoss', loss_weight=0.01, scales=scales,
-             first_update_epoch=1, remove_outliers=True,
-             outlier_threshold=0.2, views='original'),
-        dict(type='CarHeightLoss', loss_weight=1.0, views='original'),
-        # FeatDepth's entry (configs/_base_/models/featdepth_r50.py)
-        dict(
+    # BDEdepth's two views of the target
+    views=dict(
+        local=dict(type='ResizeCropView'),
+        reshuffle=dict(type='PatchReshuffleView')),
+    losses=dict(
+        # FeatDepth's entry (configs/_base_/models/featdepth_r50.py), with
+        # the autoencoder of stage 1 (featdepth_autoencoder_kitti.py)
+        feature_metric=dict(
             type='FeatureMetricLoss',
             autoencoder=dict(
                 type='FeatureNet',
                 depth=50,
                 pretrained=None,
                 with_decoder=False),
-            # stage 1 of configs/featdepth (featdepth_autoencoder_kitti.py)
             checkpoint='work_dirs/featdepth_autoencoder_kitti/epoch_30.pth',
             checkpoint_prefix='autoencoder.',
             frozen=True,
             frozen_bn='train',
             intrinsics='matched',
             loss_weight=1e-3),
-        dict(type='ViewConsistencyLoss', loss_weight=0.07),
-    ])
+        # BDEdepth's consistency of the views with the original
+        consistency=dict(type='ViewConsistencyLoss', loss_weight=0.07)))
 train_pipeline = [
     dict(type='LoadFrames'),
     dict(type='LoadCarRoadMasks', height=height, width=width,

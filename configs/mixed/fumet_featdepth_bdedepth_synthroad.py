@@ -16,29 +16,13 @@ _base_ = ['./fumet_featdepth_synthroad.py']
 height, width = 96, 320
 data_size = (192, 640)
 model = dict(
-    views=[
-        dict(type='ResizeCropView', name='local'),
-        dict(type='PatchReshuffleView', name='reshuffle'),
-    ],
-    losses=[
-        dict(type='PhotometricLoss', automask=True, use_ssim=True,
-             identity_first=False, road_override=True),
-        dict(type='SmoothnessLoss', loss_weight=1e-3),
-        dict(type='CameraHeightLoss', loss_weight=0.01, scales=[0, 1, 2, 3],
-             first_update_epoch=1, remove_outliers=True,
-             outlier_threshold=0.2, views='original'),
-        dict(type='CarHeightLoss', loss_weight=1.0, views='original'),
-        dict(
-            type='FeatureMetricLoss',
-            autoencoder=dict(
-                type='FeatureNet', depth=50, pretrained=None,
-                with_decoder=False),
-            checkpoint='work_dirs/featdepth_autoencoder_synthroad/epoch_5.pth',
-            checkpoint_prefix='autoencoder.',
-            frozen=True,
-            loss_weight=1e-3),
-        dict(type='ViewConsistencyLoss', loss_weight=0.07),
-    ])
+    views=dict(
+        local=dict(type='ResizeCropView'),
+        reshuffle=dict(type='PatchReshuffleView'),
+    ),
+    losses=dict(
+        # BDEdepth's consistency of the views with the original
+        consistency=dict(type='ViewConsistencyLoss', loss_weight=0.07)))
 train_pipeline = [
     dict(type='LoadFrames'),
     dict(type='LoadCarRoadMasks', height=height, width=width,

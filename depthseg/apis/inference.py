@@ -1,5 +1,4 @@
 """Build a depth model from a config and checkpoint; predict single images."""
-import pickle
 import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -9,33 +8,17 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import CheckpointLoader
 from PIL import Image
 from torch import nn
 
 from depthseg.registry import MODELS
 from depthseg.structures import DepthDataSample
-from depthseg.utils import disable_pretrained, register_all_modules
+from depthseg.utils import (disable_pretrained, merge_cfg_options,
+                            register_all_modules)
 from depthseg.utils.checkpoint import check_state_dict
+from depthseg.utils.safe_load import load_checkpoint
 
 ImageType = Union[str, Path, np.ndarray]
-
-
-def load_checkpoint_file(filename: str, map_location='cpu') -> dict:
-    """Read a checkpoint, with ``weights_only=True`` where the file allows.
-
-    Converted and published depthseg files (``state_dict`` + plain ``meta``)
-    load in weights-only mode; full mmengine training checkpoints (message
-    hub, numpy state) fall back to mmengine's loader, which unpickles
-    everything (depthseg's compat patch): load only trusted files.
-    """
-    if not Path(filename).is_file():
-        raise FileNotFoundError(f'checkpoint {filename} does not exist')
-    try:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=True)
-    except pickle.UnpicklingError:
-        return CheckpointLoader.load_checkpoint(filename, map_location)
 
 
 def _state_dict(checkpoint: dict) -> dict:
@@ -75,7 +58,7 @@ def build_model(config: Union[str, Path, Config],
         raise TypeError(f'config must be a file name or a Config, got '
                         f'{type(config).__name__}')
     if cfg_options is not None:
-        config.merge_from_dict(cfg_options)
+        merge_cfg_options(config, cfg_options)
     disable_pretrained(config.model)
     register_all_modules(init_default_scope=False)
     init_default_scope(config.get('default_scope', 'depthseg'))
@@ -86,7 +69,8 @@ def build_model(config: Union[str, Path, Config],
 
 def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None, device: str = 'cpu',
-               cfg_options: Optional[dict] = None) -> nn.Module:
+               cfg_options: Optional[dict] = None,
+               trust_checkpoint: Optional[bool] = None) -> nn.Module:
     """Build a depth estimator from a config and load a checkpoint.
 
     Every ``pretrained`` string of ``cfg.model`` is set to None (nothing is
@@ -103,11 +87,14 @@ def init_model(config: Union[str, Path, Config],
             mmengine training checkpoint), or None for random weights.
         device: e.g. ``'cpu'`` or ``'cuda:0'``.
         cfg_options: overrides merged into the config.
+        trust_checkpoint: unpickle ``checkpoint`` without restrictions (a
+            file you trust); None: the process-wide setting
+            (:func:`depthseg.utils.safe_load.set_trust`).
     """
     model = build_model(config, cfg_options)
     meta = {}
     if checkpoint is not None:
-        ckpt = load_checkpoint_file(checkpoint)
+        ckpt = load_checkpoint(checkpoint, trust=trust_checkpoint)
         state = _state_dict(ckpt)
         check_state_dict(model, state, checkpoint)
         model.load_state_dict(state)

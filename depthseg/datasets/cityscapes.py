@@ -138,7 +138,8 @@ class _CityscapesBase(SplitFileDataset):
                     f'Malformed line {line_no} of split file '
                     f'{self.ann_file}: {text!r}. Expected "<city> <frame>" '
                     'with the frame named <city>_<seq>_<frame>, e.g. '
-                    '"ulm ulm_000064_000012".')
+                    '"ulm ulm_000064_000012". Fix: correct or delete this '
+                    'line.')
             out.append((line_no, text, tokens[0], tokens[1]))
         return out
 
@@ -158,9 +159,10 @@ class CityscapesPreprocessedDataset(_CityscapesBase):
 
     Each data info holds ``city``, ``frame_name``, ``img_path`` (the strip),
     ``cam_path`` (``<frame>_cam.txt``), ``car_road_path``
-    (``<root>/<city>/<frame>.npz``), ``cam_setting`` (1.18 / 1.22 by city),
-    ``frame_ids``, ``data_root``, ``ann_file``, ``line_no``, ``line`` and
-    ``sample_idx``. K comes from ``CanonicalAlign`` (the canonical K).
+    (``<root>/<city>/<frame>.npz``), ``cam_setting`` (1.18 / 1.22 by city,
+    declared a ``scalar`` field in ``field_kinds``), ``frame_ids``,
+    ``data_root``, ``ann_file``, ``line_no``, ``line`` and ``sample_idx``.
+    K comes from ``CanonicalAlign`` (the canonical K).
     """
 
     def __init__(self,
@@ -194,6 +196,7 @@ class CityscapesPreprocessedDataset(_CityscapesBase):
                 cam_path=osp.join(folder, frame + '_cam.txt'),
                 car_road_path=osp.join(folder, frame + '.npz'),
                 cam_setting=city_cam_setting(city),
+                field_kinds={'cam_setting': 'scalar'},
                 frame_ids=list(self.frame_ids),
                 data_root=self.data_root,
                 ann_file=self.ann_file,
@@ -219,7 +222,8 @@ class CityscapesTestDataset(_CityscapesBase):
 
     Each data info holds ``city``, ``frame_name``, ``img_path``,
     ``camera_path`` (the json of the frame; ``LoadCityscapesRaw`` falls
-    back to frame 000019, quirk Q26), ``gt_path``, ``cam_setting``,
+    back to frame 000019, quirk Q26), ``gt_path``, ``cam_setting`` (with
+    ``field_kinds``),
     ``frame_ids`` ([0]), ``data_root``, ``ann_file``, ``line_no``, ``line``
     and ``sample_idx``.
     """
@@ -260,6 +264,7 @@ class CityscapesTestDataset(_CityscapesBase):
                                      city, frame + '_camera.json'),
                 gt_path=osp.join(gt_dir, f'{idx:03d}_depth.npy'),
                 cam_setting=city_cam_setting(city),
+                field_kinds={'cam_setting': 'scalar'},
                 frame_ids=[0],
                 data_root=self.data_root,
                 ann_file=self.ann_file,

@@ -51,7 +51,8 @@ class NYUv2TestDataset(_SplitListDataset):
                 raise ValueError(
                     f'Malformed line {line_no} of split file '
                     f'{self.ann_file}: {text!r}. Expected one .h5 path '
-                    'relative to data_root, e.g. "nyu_test/00001.h5".')
+                    'relative to data_root, e.g. "nyu_test/00001.h5". Fix: '
+                    'correct or delete this line.')
             out.append(self._info(line_no, text, sample_idx=len(out),
                                   img_path=osp.join(self.data_root, text)))
         return out
@@ -74,7 +75,8 @@ class Make3DTestDataset(_SplitListDataset):
                 raise ValueError(
                     f'Malformed line {line_no} of split file '
                     f'{self.ann_file}: {text!r}. Expected one Make3D image '
-                    'name, e.g. "060705-17.10.14-p-049t000".')
+                    'name, e.g. "060705-17.10.14-p-049t000". Fix: correct or '
+                    'delete this line.')
             out.append(self._info(
                 line_no, text, sample_idx=len(out),
                 img_path=osp.join(self.data_root, 'Test134',

@@ -1,8 +1,10 @@
 """KITTI raw and odometry datasets driven by Monodepth2-style split files.
 
 A split file has one ``<folder> <frame_index> <side>`` line per sample
-(spec ``monodepth2.md`` §2.1). The datasets only build paths; the loading
-transforms check that files exist, so a 40k-line split loads instantly.
+(spec ``monodepth2.md`` §2.1; a line with another number of fields is an
+error, not the original's frame 0 without side). The datasets only build
+paths; the loading transforms check that files exist, so a 40k-line split
+loads instantly.
 """
 import os.path as osp
 from typing import List, Optional, Sequence, Union
@@ -12,7 +14,7 @@ import numpy as np
 from depthseg.registry import DATASETS
 from .split_file import SplitFileDataset
 
-# The original's side map; ``None`` (line without 3 tokens) -> camera 2.
+# The original's side map.
 SIDE_TO_CAM = {'2': 2, '3': 3, 'l': 2, 'r': 3}
 OTHER_CAM = {2: 3, 3: 2}
 
@@ -89,22 +91,30 @@ class KittiRawDataset(SplitFileDataset):
                                  f'{frame_index:010d}.png'))
 
     # ---- parsing ----
+    line_format = '<folder> <frame_index> <side>'
+    line_example = '2011_09_26/2011_09_26_drive_0022_sync 473 r'
+
+    def _malformed(self, line_no: int, text: str, problem: str):
+        return ValueError(
+            f'Malformed line {line_no} of split file {self.ann_file}: '
+            f'{text!r} ({problem}). Expected "{self.line_format}" with an '
+            'integer frame index and side one of l, r, 2, 3, e.g. '
+            f'"{self.line_example}". Fix: correct or delete this line.')
+
     def _parse_line(self, text: str, line_no: int):
         """Return ``(folder, frame_index, side)`` of one split line."""
         tokens = text.split()
-        if len(tokens) != 3:  # the original: frame 0, no side
-            return tokens[0], 0, None
+        if len(tokens) != 3:
+            raise self._malformed(line_no, text,
+                                  f'{len(tokens)} fields instead of 3')
         folder, index, side = tokens
         try:
             frame_index = int(index)
         except ValueError:
-            frame_index = None
-        if frame_index is None or side not in SIDE_TO_CAM:
-            raise ValueError(
-                f'Malformed line {line_no} of split file {self.ann_file}: '
-                f'{text!r}. Expected "<folder> <frame_index> <side>" with an '
-                'integer frame index and side one of l, r, 2, 3, e.g. '
-                '"2011_09_26/2011_09_26_drive_0022_sync 473 r".')
+            raise self._malformed(line_no, text, f'frame index {index!r} '
+                                  'is not an integer') from None
+        if side not in SIDE_TO_CAM:
+            raise self._malformed(line_no, text, f'unknown side {side!r}')
         return folder, frame_index, side
 
     def load_data_list(self) -> List[dict]:
@@ -123,7 +133,7 @@ class KittiRawDataset(SplitFileDataset):
             if not text.strip():
                 continue
             folder, frame_index, side = self._parse_line(text, line_no)
-            cam = SIDE_TO_CAM.get(side, 2)
+            cam = SIDE_TO_CAM[side]
             img_paths = {}
             for fid in self.frame_ids:
                 if fid == 's':
@@ -172,11 +182,12 @@ class KittiOdomDataset(KittiRawDataset):
                                 'calib.txt'),
             pose_path=osp.join(self.data_root, 'poses', f'{seq}.txt'))
 
+    line_format = '<sequence> <frame_index> <side>'
+    line_example = '8 4056 r'
+
     def _parse_line(self, text: str, line_no: int):
         folder, frame_index, side = super()._parse_line(text, line_no)
         if not folder.isdigit():
-            raise ValueError(
-                f'Malformed line {line_no} of split file {self.ann_file}: '
-                f'{text!r}. Odometry lines start with the sequence number, '
-                'e.g. "8 4056 r".')
+            raise self._malformed(line_no, text, f'sequence {folder!r} is '
+                                  'not a number')
         return folder, frame_index, side

@@ -1,4 +1,4 @@
-"""KITTI calibration parsing and velodyne-to-depth-map projection.
+"""KITTI calibration parsing and writing, velodyne-to-depth-map projection.
 
 Reproduces ``generate_depth_map`` of the original Monodepth2 ``kitti_utils.py``
 including its quirks (spec ``monodepth2.md`` §2.5, quirk Q9): the image shape
@@ -43,6 +43,32 @@ def read_calib_file(path: str) -> Dict[str, Union[np.ndarray, str]]:
                 except ValueError:
                     pass
     return data
+
+
+#: velodyne -> camera rotation and translation of the real KITTI
+#: ``2011_09_26/calib_velo_to_cam.txt``: the template of the calibrations
+#: written for synthetic data (SynthRoad, the test trees).
+VELO_TO_CAM_R = np.array([[7.533745e-03, -9.999714e-01, -6.166020e-04],
+                          [1.480249e-02, 7.280733e-04, -9.998902e-01],
+                          [9.998621e-01, 7.523790e-03, 1.480755e-02]])
+VELO_TO_CAM_T = np.array([-4.069766e-03, -7.631618e-02, -2.717806e-01])
+
+
+def format_calib(values) -> str:
+    """Values of a KITTI calibration line: space-separated ``%e`` numbers
+    (what :func:`read_calib_file` parses back)."""
+    return ' '.join(f'{v:e}' for v in np.ravel(values))
+
+
+def velo_to_cam_text() -> str:
+    """``calib_velo_to_cam.txt`` with :data:`VELO_TO_CAM_R` /
+    :data:`VELO_TO_CAM_T`."""
+    return '\n'.join([
+        'calib_time: 15-Mar-2012 11:37:16',
+        f'R: {format_calib(VELO_TO_CAM_R)}',
+        f'T: {format_calib(VELO_TO_CAM_T)}',
+        f'delta_f: {format_calib([0, 0])}', f'delta_c: {format_calib([0, 0])}'
+    ]) + '\n'
 
 
 def sub2ind(matrix_size: Sequence[int], row, col):

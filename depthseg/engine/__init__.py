@@ -1,5 +1,9 @@
 from .hooks import *  # noqa: F401,F403
 from .loops import ResumableEpochBasedTrainLoop
 from .model_wrappers import CPUSafeDistributedDataParallel
+from .runner import DepthRunner
 
-__all__ = ['CPUSafeDistributedDataParallel', 'ResumableEpochBasedTrainLoop']
+__all__ = [
+    'CPUSafeDistributedDataParallel', 'DepthRunner',
+    'ResumableEpochBasedTrainLoop'
+]

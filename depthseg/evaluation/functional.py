@@ -1,15 +1,21 @@
 """Pure NumPy (and torch) evaluation functions of Monodepth2.
 
 Spec ``monodepth2.md`` §8: ``compute_errors`` (§8.3), the per-image loop of
-``evaluate_depth.py`` (§8.2), flip post-processing (§8.2 step 3) and the
-5-frame absolute trajectory error of ``evaluate_pose.py`` (§8.4). Arrays keep
-their dtype (the original evaluates float32 maps in float32).
+``evaluate_depth.py`` (§8.2), flip post-processing (§8.2 step 3, defined in
+:mod:`depthseg.models.utils.post_process`, re-exported) and the 5-frame
+absolute trajectory error of ``evaluate_pose.py`` (§8.4). Arrays keep their
+dtype (the original evaluates float32 maps in float32).
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 import torch
+
+# flip post-processing lives with the models (the estimator uses it);
+# re-exported here with the other evaluation functions
+from depthseg.models.utils.post_process import \
+    batch_post_process_disparity  # noqa: F401
 
 #: Metric names in the order of :func:`compute_depth_errors`.
 DEPTH_ERROR_NAMES = ('abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'a1', 'a2',
@@ -114,30 +120,6 @@ def crop_box(crop: Optional[str], height: int, width: int) -> np.ndarray:
     if crop is None:
         return np.array([0, height, 0, width], np.int32)
     raise ValueError(f'crop must be one of {EVAL_CROPS}, got {crop!r}')
-
-
-def batch_post_process_disparity(l_disp, r_disp):
-    """Blend a disparity and the flipped-back prediction of the flipped image.
-
-    Works on NumPy arrays (float64 weights, as the original) and torch
-    tensors (weights in the input dtype / device); shapes ``(..., H, W)``.
-    With ``u = linspace(0, 1, W)``: ``l_mask = 1 − clip(20(u − 0.05), 0, 1)``,
-    ``r_mask = flip(l_mask)`` and
-    ``out = r_mask·l + l_mask·r + (1 − l_mask − r_mask)·(l + r)/2``.
-    """
-    width = l_disp.shape[-1]
-    if isinstance(l_disp, torch.Tensor):
-        u = torch.linspace(0, 1, width, dtype=torch.float64)
-        l_mask = (1.0 - torch.clamp(20 * (u - 0.05), 0, 1)).to(
-            l_disp.device, l_disp.dtype)
-        r_mask = l_mask.flip(-1)
-    else:
-        u = np.linspace(0, 1, width)
-        l_mask = 1.0 - np.clip(20 * (u - 0.05), 0, 1)
-        r_mask = l_mask[::-1]
-    m_disp = 0.5 * (l_disp + r_disp)
-    return (r_mask * l_disp + l_mask * r_disp +
-            (1.0 - l_mask - r_mask) * m_disp)
 
 
 def evaluate_depth_sample(gt: np.ndarray,

@@ -1,4 +1,4 @@
 """Test utilities: parity fixtures, tiny dataset trees and configs."""
-from .fixtures import FIXTURE_DIR, load_fixture
+from .fixtures import FIXTURE_DIR, fixture_dir, load_fixture
 
-__all__ = ['FIXTURE_DIR', 'load_fixture']
+__all__ = ['FIXTURE_DIR', 'fixture_dir', 'load_fixture']

@@ -1,4 +1,4 @@
-"""Small training configs on tiny data trees, for smoke tests and benchmarks."""
+"""Small training configs on tiny data trees (smoke tests, benchmarks)."""
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

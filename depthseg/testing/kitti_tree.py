@@ -12,17 +12,12 @@ from typing import Dict, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
+from depthseg.datasets.kitti_utils import (VELO_TO_CAM_R, VELO_TO_CAM_T,
+                                           format_calib, velo_to_cam_text)
+
 # Real KITTI (2011_09_26) values used as a template.
 _FX_FULL, _W_FULL = 721.5377, 1242
 _BASELINE = 0.54  # metres between the colour cameras
-_VELO_R = np.array([[7.533745e-03, -9.999714e-01, -6.166020e-04],
-                    [1.480249e-02, 7.280733e-04, -9.998902e-01],
-                    [9.998621e-01, 7.523790e-03, 1.480755e-02]])
-_VELO_T = np.array([-4.069766e-03, -7.631618e-02, -2.717806e-01])
-
-
-def _fmt(values) -> str:
-    return ' '.join(f'{v:e}' for v in np.ravel(values))
 
 
 def _intrinsics(size: Tuple[int, int]):
@@ -49,22 +44,16 @@ def _cam_to_cam_text(size) -> str:
     lines = ['calib_time: 09-Jan-2012 13:57:47', 'corner_dist: 9.950000e-02']
     for cam, p in _projections(size).items():
         lines += [
-            f'S_0{cam}: {_fmt([w, h])}', f'K_0{cam}: {_fmt(k)}',
-            f'D_0{cam}: {_fmt([0, 0, 0, 0, 0])}',
-            f'R_0{cam}: {_fmt(np.eye(3))}',
-            f'T_0{cam}: {_fmt([p[0, 3] / fx, 0, 0])}',
-            f'S_rect_0{cam}: {_fmt([w, h])}',
-            f'R_rect_0{cam}: {_fmt(np.eye(3))}', f'P_rect_0{cam}: {_fmt(p)}'
+            f'S_0{cam}: {format_calib([w, h])}',
+            f'K_0{cam}: {format_calib(k)}',
+            f'D_0{cam}: {format_calib([0, 0, 0, 0, 0])}',
+            f'R_0{cam}: {format_calib(np.eye(3))}',
+            f'T_0{cam}: {format_calib([p[0, 3] / fx, 0, 0])}',
+            f'S_rect_0{cam}: {format_calib([w, h])}',
+            f'R_rect_0{cam}: {format_calib(np.eye(3))}',
+            f'P_rect_0{cam}: {format_calib(p)}'
         ]
     return '\n'.join(lines) + '\n'
-
-
-def _velo_to_cam_text() -> str:
-    return '\n'.join([
-        'calib_time: 15-Mar-2012 11:37:16', f'R: {_fmt(_VELO_R)}',
-        f'T: {_fmt(_VELO_T)}', f'delta_f: {_fmt([0, 0])}',
-        f'delta_c: {_fmt([0, 0])}'
-    ]) + '\n'
 
 
 def _velodyne_scan(rng, size, num_points: int = 1500) -> np.ndarray:
@@ -76,7 +65,7 @@ def _velodyne_scan(rng, size, num_points: int = 1500) -> np.ndarray:
     u = rng.uniform(0, w, num_points)
     v = rng.uniform(h * 0.4, h, num_points)
     cam = np.stack([(u - cx) * z / fx, (v - cy) * z / fx, z], axis=1)
-    velo = (cam - _VELO_T) @ _VELO_R  # inverse of cam = R·velo + T
+    velo = (cam - VELO_TO_CAM_T) @ VELO_TO_CAM_R  # inverse of cam = R·velo + T
     velo[:8, 0] *= -1  # a few points behind the sensor
     refl = rng.uniform(0, 1, (num_points, 1))
     return np.concatenate([velo, refl], axis=1).astype(np.float32)
@@ -151,7 +140,7 @@ def make_kitti_raw_tree(
         with open(osp.join(calib_dir, 'calib_cam_to_cam.txt'), 'w') as f:
             f.write(_cam_to_cam_text(size))
         with open(osp.join(calib_dir, 'calib_velo_to_cam.txt'), 'w') as f:
-            f.write(_velo_to_cam_text())
+            f.write(velo_to_cam_text())
         out['calib_dirs'][date] = calib_dir
 
         drive_dir = osp.join(root, date, drive)
@@ -218,16 +207,16 @@ def make_kitti_odom_tree(root: str,
             os.makedirs(dirs[cam], exist_ok=True)
         _write_frames(rng, dirs, [f'{i:06d}{ext}' for i in range(num_frames)],
                       size)
-        tr = np.concatenate([_VELO_R, _VELO_T[:, None]], axis=1)
+        tr = np.concatenate([VELO_TO_CAM_R, VELO_TO_CAM_T[:, None]], axis=1)
         with open(osp.join(seq_dir, 'calib.txt'), 'w') as f:
             for cam, p in _projections(size).items():
-                f.write(f'P{cam}: {_fmt(p)}\n')
-            f.write(f'Tr: {_fmt(tr)}\n')
+                f.write(f'P{cam}: {format_calib(p)}\n')
+            f.write(f'Tr: {format_calib(tr)}\n')
         with open(osp.join(pose_dir, f'{seq:02d}.txt'), 'w') as f:
             for i in range(num_frames):
                 pose = np.eye(4)[:3]
                 pose[2, 3] = 0.5 * i
-                f.write(_fmt(pose) + '\n')
+                f.write(format_calib(pose) + '\n')
         out['sequences'].append(seq_dir)
         inner = list(range(1, num_frames - 1))
         train += [f'{seq} {i} {"lr"[i % 2]}' for i in inner]

@@ -14,12 +14,16 @@ mmengine's ``save_checkpoint`` then writes through :meth:`put`.
 import io
 import os
 import os.path as osp
+import re
 import uuid
 from pathlib import Path
-from typing import Union
+from typing import List, Union
 
 import torch
 from mmengine.fileio import LocalBackend, register_backend
+
+# the temporary files of atomic_write: .<name>.<12 hex>.tmp
+_TEMP_NAME = re.compile(r'\..+\.[0-9a-f]{12}\.tmp')
 
 
 def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
@@ -45,6 +49,23 @@ def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
             os.remove(tmp)
         raise
     _fsync_dir(dirname)
+
+
+def remove_stale_temp_files(dirname: str) -> List[str]:
+    """Delete the ``.<name>.<12 hex>.tmp`` files that writes killed before
+    their rename left in ``dirname`` (not recursive); returns their paths.
+
+    Call it only when no :func:`atomic_write` into ``dirname`` is running.
+    """
+    if not osp.isdir(dirname):
+        return []
+    removed = []
+    for name in sorted(os.listdir(dirname)):
+        path = osp.join(dirname, name)
+        if _TEMP_NAME.fullmatch(name) and osp.isfile(path):
+            os.remove(path)
+            removed.append(path)
+    return removed
 
 
 def _fsync_dir(dirname: str) -> None:

@@ -64,3 +64,17 @@ def test_depth_only_and_errors(tmp_path):
         conv.convert(str(tmp_path / 'x.pth'), str(tmp_path / 'o.pth'))
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         conv.convert(str(tmp_path / 'nope.pth'), str(tmp_path / 'o.pth'))
+
+
+def test_ddp_prefixed_hrnet18(tmp_path):
+    """A file saved from DDP-wrapped networks (``module.`` keys)."""
+    state, ckpt = _original('configs/bdedepth/bdedepth_hrnet18_kitti.py')
+    for name, _ in conv.PARTS:
+        ckpt[name] = {'module.' + k: v for k, v in ckpt[name].items()}
+    torch.save(ckpt, tmp_path / 'ddp.pth')
+    meta = conv.convert(str(tmp_path / 'ddp.pth'), str(tmp_path / 'o.pth'))
+    assert meta['backbone'] == 'hrnet'
+    out = torch.load(tmp_path / 'o.pth', weights_only=True)['state_dict']
+    assert set(out) == set(state)
+    for k, v in state.items():
+        assert torch.equal(out[k], v), k

@@ -89,3 +89,21 @@ def test_read_h_star_per_camera_setting(tmp_path):
     assert h_star[0].tolist() == pytest.approx([1.2, 1.21])
     with pytest.raises(ValueError, match='one global'):
         read_h_star(str(path), CameraHeightLoss(scales=(0, 1)))
+
+
+def test_ddp_prefixed_folder(tmp_path):
+    """Files saved from DDP-wrapped networks (``module.`` keys)."""
+    sys.path.insert(0, str(CONVERTER.parent))
+    from fumet_to_depthseg import convert
+    config = ROOT / 'configs/fumet/fumet_hrdepth_r18_kitti.py'
+    model, folder = released_folder(tmp_path, config)
+    for fname in PARTS.values():
+        part = torch.load(folder / fname, weights_only=True)
+        torch.save({('module.' + k if torch.is_tensor(v) else k): v
+                    for k, v in part.items()}, folder / fname)
+    out = tmp_path / 'ddp.pth'
+    assert convert(str(folder), str(out), 'hrdepth')['height'] == 192
+    converted = torch.load(out, weights_only=True)['state_dict']
+    for key, value in model.state_dict().items():  # h* unset: NaN
+        torch.testing.assert_close(converted[key], value, equal_nan=True,
+                                   msg=key)

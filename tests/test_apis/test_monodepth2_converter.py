@@ -256,3 +256,22 @@ def test_incomplete_folders_fail(tmp_path):
     with pytest.raises(FileNotFoundError, match='depth.pth is missing'):
         converter.convert(str(folder), str(tmp_path / 'x.pth'))
     assert not (tmp_path / 'x.pth').exists()
+
+
+def test_ddp_prefixed_folder(tmp_path):
+    """Files saved from DDP-wrapped networks (``module.`` keys) convert to
+    the same checkpoint as plain ones."""
+    converter = load_converter()
+    folder = released_folder(tmp_path, 18)[0]
+    converter.convert(str(folder), str(tmp_path / 'plain.pth'))
+    for path in folder.iterdir():
+        part = torch.load(path, weights_only=True)
+        torch.save({('module.' + k if torch.is_tensor(v) else k): v
+                    for k, v in part.items()}, path)
+    converter.convert(str(folder), str(tmp_path / 'ddp.pth'))
+    plain = torch.load(tmp_path / 'plain.pth', weights_only=True)
+    ddp = torch.load(tmp_path / 'ddp.pth', weights_only=True)
+    assert ddp['meta'] == plain['meta']
+    assert set(ddp['state_dict']) == set(plain['state_dict'])
+    for k, v in plain['state_dict'].items():
+        assert torch.equal(ddp['state_dict'][k], v), k

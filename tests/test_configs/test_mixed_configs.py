@@ -1,13 +1,14 @@
-"""Configs that mix plugins train and evaluate on the built-in synthetic data."""
+"""Configs that mix plugins train and evaluate on the built-in synthetic
+data."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from depthseg.datasets.synthetic import write_synthroad
+from depthseg.engine import DepthRunner
 from depthseg.utils import disable_pretrained, register_all_modules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,15 +42,15 @@ def test_kitti_mix_has_synthetic_twin(path):
                           '.py')
     assert twin in MIXED, f'{path.name} has no synthetic twin {twin.name}'
     kitti, synth = Config.fromfile(path).model, Config.fromfile(twin).model
-    assert [v.type for v in kitti.get('views', [])] == [
-        v.type for v in synth.get('views', [])]
-    assert [loss.type for loss in kitti.losses] == [
-        loss.type for loss in synth.losses]
+    assert {k: v.type for k, v in kitti.get('views', {}).items()} == {
+        k: v.type for k, v in synth.get('views', {}).items()}
+    assert {k: v.type for k, v in kitti.losses.items()} == {
+        k: v.type for k, v in synth.losses.items()}
 
 
-@pytest.mark.parametrize('path', MIXED, ids=lambda p: p.stem)
-def test_mixed_config_trains(path, synth_root, tmp_path):
-    cfg = Config.fromfile(path)
+def tiny_runner(cfg, synth_root, tmp_path, train_cfg=None):
+    """``cfg`` on the tiny synthetic tree at 64×192, by default 2 epochs,
+    then the evaluation."""
     disable_pretrained(cfg.model)  # e.g. an autoencoder not trained here
     h, w = SIZE
     for step in cfg.train_dataloader.dataset.pipeline:
@@ -62,7 +63,8 @@ def test_mixed_config_trains(path, synth_root, tmp_path):
     cfg.train_dataloader.dataset.update(data_root=synth_root,
                                         synth_cfg=SYNTH)
     # two epochs, then the evaluation on the tiny tree's test split
-    cfg.train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=2)
+    cfg.train_cfg = train_cfg or dict(by_epoch=True, max_epochs=2,
+                                      val_interval=2)
     for step in cfg.val_dataloader.dataset.pipeline:
         if step['type'] == 'ResizePyramid':
             step.update(height=h, width=w)
@@ -73,7 +75,13 @@ def test_mixed_config_trains(path, synth_root, tmp_path):
         cfg[key] = None
     cfg.work_dir = str(tmp_path)
     cfg.default_hooks.checkpoint.interval = 100
-    runner = Runner.from_cfg(cfg)
+    return DepthRunner.from_cfg(cfg)
+
+
+@pytest.mark.parametrize('path', MIXED, ids=lambda p: p.stem)
+def test_mixed_config_trains(path, synth_root, tmp_path):
+    cfg = Config.fromfile(path)
+    runner = tiny_runner(cfg, synth_root, tmp_path)
     runner.train()
     model = runner.model
     scalars = runner.message_hub.log_scalars
@@ -100,3 +108,36 @@ def test_mixed_config_trains(path, synth_root, tmp_path):
     # h* was created at the end of the second epoch
     loss = [p for p in model.losses if hasattr(p, 'h_star')][0]
     assert bool(loss.h_star_valid.all())
+
+
+def test_new_mix_is_one_added_entry(synth_root, tmp_path):
+    """A mix written as a user would: a _base_ plus one added loss entry
+    (and one dropped); the added plugin trains, the plugins' hooks are
+    registered once."""
+    path = tmp_path / 'my_mix.py'
+    path.write_text(
+        f"_base_ = [{str(ROOT / 'configs/fumet/fumet_r18_synthroad.py')!r}]\n"
+        "model = dict(losses=dict(\n"
+        "    feature_metric=dict(type='FeatureMetricLoss', autoencoder=dict(\n"
+        "        type='FeatureNet', depth=18, pretrained=None,\n"
+        "        with_decoder=False), loss_weight=1e-3),\n"
+        "    smooth=None))\n")
+    cfg = Config.fromfile(str(path))
+    assert list(cfg.model.losses) == [
+        'photometric', 'smooth', 'camera_height', 'car_height',
+        'road_override', 'feature_metric']
+    runner = tiny_runner(cfg, synth_root, tmp_path, train_cfg=dict(
+        by_epoch=True, max_epochs=1, val_interval=10))
+    runner.train()
+    assert runner.iter >= 2
+    assert [type(p).__name__ for p in runner.model.losses] == [
+        'PhotometricLoss', 'CameraHeightLoss', 'CarHeightLoss',
+        'RoadMaskingOverride', 'FeatureMetricLoss']
+    assert runner.model.loss_names[-1] == 'feature_metric'
+    scalars = runner.message_hub.log_scalars
+    assert 'train/loss_feature_metric' in scalars
+    assert 'train/loss_smooth' not in scalars
+    hooks = [type(h).__name__ for h in runner.hooks]
+    for name in ('EpochEstimatesHook', 'LossWeightScheduleHook',
+                 'DepthVisualizationHook', 'NonFiniteCheckHook'):
+        assert hooks.count(name) == 1, hooks

@@ -14,6 +14,7 @@ from depthseg.datasets import (KITTI_K, LoadCarRoadMasks, PackDepthInputs,
 from depthseg.datasets.synthetic import write_synthroad
 from depthseg.models.data_preprocessor import DepthDataPreprocessor
 from depthseg.registry import DATASETS
+from depthseg.structures.fields import declare_fields
 from depthseg.testing import load_fixture
 from depthseg.testing.kitti_tree import make_kitti_raw_tree
 
@@ -26,8 +27,8 @@ def label_map(cars=((7, (2, 8, 3, 9)), (2, (10, 14, 20, 30)),
     segms = np.zeros((H, W), np.uint8)
     if road:
         segms[16:] = 100
-    for label, (t, b, l, r) in cars:
-        segms[t:b, l:r] = label
+    for label, (top, bottom, left, right) in cars:
+        segms[top:bottom, left:right] = label
     return segms
 
 
@@ -356,7 +357,9 @@ def test_pack_fields():
                    road=np.ones((H, W), bool),
                    car_masks=np.zeros((1, H, W), bool),
                    car_heights=np.float32([1.5]), cam_setting=1.18,
-                   K=np.eye(4))
+                   K=np.eye(4), field_kinds=dict(cam_setting='scalar'))
+    # fields are packed by their declared kinds (LoadCarRoadMasks.adds)
+    declare_fields(results, LoadCarRoadMasks.adds, source='LoadCarRoadMasks')
     out = PackDepthInputs()(results)
     assert out['inputs']['car_heights'].tolist() == [1.5]
     assert out['data_samples'].cam_setting == 1.18

@@ -265,6 +265,10 @@ def test_bad_split_line(tmp_path, tree):
     split.write_text('bochum aachen_000000_000000\n')
     with pytest.raises(ValueError, match='<city> <frame>'):
         dataset(tree, ann_file=str(split))
+    split.write_text('bochum bochum_000000_000000 l\n')  # 3 fields
+    with pytest.raises(ValueError, match="'bochum bochum_000000_000000 l'. "
+                       'Expected "<city> <frame>".* Fix: correct or delete'):
+        dataset(tree, ann_file=str(split))
     with pytest.raises(FileNotFoundError, match='Split file not found'):
         dataset(tree, ann_file=str(tmp_path / 'none.txt'))
 

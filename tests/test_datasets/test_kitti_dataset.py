@@ -105,13 +105,13 @@ def test_data_info_paths(tree):
 
 
 def test_split_line_variants(tree, tmp_path):
-    split = write_split(tmp_path, f'{FOLDER} 0000000003 2', f'{FOLDER} 4',
+    split = write_split(tmp_path, f'{FOLDER} 0000000003 2', f'{FOLDER} 4 l',
                         '', f'{FOLDER} 2 3')
     ds = raw_dataset(tree, ann_file=split, frame_ids=(0, ))
     assert len(ds) == 3
     infos = [ds.get_data_info(i) for i in range(3)]
     assert [(i['frame_index'], i['side'], i['cam'], i['line_no'])
-            for i in infos] == [(3, '2', 2, 1), (0, None, 2, 2),
+            for i in infos] == [(3, '2', 2, 1), (4, 'l', 2, 2),
                                 (2, '3', 3, 4)]
 
 
@@ -187,7 +187,10 @@ def test_color_jitter_shared_across_frames():
     torch.manual_seed(0)
     out = jitter(_results({0: img, -1: img.copy(), 1: img.copy()}))
     aug = out['color_aug']
-    assert out['color_jitter'] is not None
+    # the recorded draw is the one applied (to every frame)
+    np.testing.assert_array_equal(
+        np.array(ColorJitter.apply(Image.fromarray(img),
+                                   out['color_jitter'])), aug[0])
     assert np.array_equal(aug[0], aug[-1]) and np.array_equal(aug[0], aug[1])
     assert not np.array_equal(aug[0], img)
     # injected params are applied as given, in the given order
@@ -292,13 +295,33 @@ def test_missing_gt_files(tree):
         LoadKittiDepthGT()(dict(info))
 
 
-@pytest.mark.parametrize('line', [f'{FOLDER} 3 x', f'{FOLDER} three l'])
-def test_malformed_split_line(tree, tmp_path, line):
+@pytest.mark.parametrize('line, problem', [
+    (f'{FOLDER} 3 x', "unknown side 'x'"),
+    (f'{FOLDER} three l', "frame index 'three' is not an integer"),
+    (f'{FOLDER} 3', '2 fields instead of 3'),
+    (f'{FOLDER} 3 l extra', '4 fields instead of 3'),
+    (FOLDER, '1 fields instead of 3')])
+def test_malformed_split_line(tree, tmp_path, line, problem):
     split = write_split(tmp_path, f'{FOLDER} 1 l', line)
     with pytest.raises(ValueError) as e:
         raw_dataset(tree, ann_file=split)
     msg = str(e.value)
-    assert 'line 2' in msg and split in msg and repr(line) in msg
+    assert f'line 2 of split file {split}: {line!r} ({problem})' in msg
+    assert 'Expected "<folder> <frame_index> <side>"' in msg
+    assert 'Fix: correct or delete this line' in msg
+
+
+@pytest.mark.parametrize('line', ['8 4056', 'x 4056 r'])
+def test_malformed_odometry_line(tmp_path, line):
+    tree = make_kitti_odom_tree(str(tmp_path / 'odom'))
+    split = write_split(tmp_path, line)
+    with pytest.raises(ValueError) as e:
+        build(dict(type='KittiOdomDataset', data_root=tree['root'],
+                   ann_file=split))
+    msg = str(e.value)
+    assert f'line 1 of split file {split}: {line!r}' in msg
+    assert 'Expected "<sequence> <frame_index> <side>"' in msg
+    assert 'e.g. "8 4056 r"' in msg
 
 
 def test_missing_split_file(tree):

@@ -1,20 +1,15 @@
 """Parity of the velodyne GT helpers with ``kitti_velodyne.npz``."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from depthseg.datasets.kitti_utils import (generate_depth_map,
                                            load_velodyne_points,
                                            read_calib_file, sub2ind)
-
-FIXTURES = Path(__file__).resolve().parents[2] / '..' / 'shared' / 'fixtures'
+from depthseg.testing import load_fixture
 
 
 def _fixture():
-    if not FIXTURES.is_dir():
-        pytest.skip(f'fixture folder {FIXTURES} is absent')
-    return np.load(FIXTURES / 'kitti_velodyne.npz')
+    return load_fixture('kitti_velodyne')
 
 
 def _write_case(z, name, tmp_path):

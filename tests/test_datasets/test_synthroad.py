@@ -341,15 +341,43 @@ def test_ensure_idempotent_and_atomic(tmp_path, monkeypatch):
         ensure_synthroad(str(foreign), **kwargs)
 
 
-def test_synthroad_dataset_generates_on_first_use(tmp_path):
-    root = str(tmp_path / 'synthroad')
+@pytest.mark.parametrize('data_root, generate', [
+    ('data/synthroad', None),  # the configs' root: rendered without asking
+    ('elsewhere/synthroad', True)])
+def test_synthroad_dataset_generates_on_first_use(tmp_path, monkeypatch,
+                                                  data_root, generate):
+    monkeypatch.chdir(tmp_path)
+    logged = []
+    monkeypatch.setattr(writer_mod, 'print_log',
+                        lambda msg, **kwargs: logged.append(msg))
     ds = _build(dict(
-        type='SynthRoadDataset', data_root=root,
-        synth_cfg=dict(sequences=1, frames=3, size=(H, W), seed=0),
+        type='SynthRoadDataset', data_root=data_root, generate=generate,
+        synth_cfg=dict(sequences=1, frames=3, size=(H, W), seed=0,
+                       progress=False),
         ann_file='splits/train_files.txt',
         pipeline=[dict(type='LoadFrames')]))
+    root = str(tmp_path / data_root)
     assert osp.isfile(osp.join(root, INFO_FILE))
     assert len(ds) == 1 and ds[0]['imgs'][0].size == (W, H)
+    assert logged == [
+        'Rendering the built-in synthetic videos (1 drives x 3 frames at '
+        f'48x160) into {root}, once: about 1 s on one CPU core.']
+
+
+def test_synthroad_dataset_other_root_must_be_asked_for(tmp_path):
+    root = str(tmp_path / 'typo' / 'synthroad')
+    with pytest.raises(FileNotFoundError) as err:
+        _build(dict(type='SynthRoadDataset', data_root=root,
+                    synth_cfg=dict(sequences=1, frames=3, size=(H, W)),
+                    ann_file='splits/train_files.txt'))
+    assert str(err.value) == (
+        f'{root} holds no synthetic tree (no {INFO_FILE}); only the default '
+        'data_root data/synthroad is rendered without asking. Fix: render it '
+        'with python tools/dataset_converters/make_synthetic_kitti.py --out '
+        f'{root} --sequences 1 --frames 3 --size {H}x{W} --seed 0 --ext '
+        '.jpg, or pass generate=True to SynthRoadDataset (e.g. --cfg-options '
+        'train_dataloader.dataset.generate=True), or correct data_root.')
+    assert not osp.exists(tmp_path / 'typo')
 
 
 def test_make_synthetic_kitti_cli(tmp_path, capsys):

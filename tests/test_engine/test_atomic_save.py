@@ -170,3 +170,22 @@ def test_runner_crash_while_saving_epoch2(tmp_path, monkeypatch, crash_in,
     if crash_in == 'epoch_2.pth':
         assert not (tmp_path / 'epoch_2.pth').exists()
     assert not [p for p in os.listdir(tmp_path) if p.endswith('.tmp')]
+
+
+def test_stale_temp_files_removed_at_start(tmp_path, monkeypatch):
+    """Temporary files of a run killed mid-write are deleted (and logged)
+    when training starts again in that work dir; other files are kept."""
+    stale = ['.epoch_2.pth.0123456789ab.tmp',
+             '.last_checkpoint.abcdef012345.tmp']
+    kept = ['.notes.tmp', 'results.tmp', '.epoch_2.pth.xyz.tmp']
+    for name in stale + kept:
+        (tmp_path / name).write_bytes(b'partial')
+    runner = make_runner(tmp_path)
+    logged = []
+    monkeypatch.setattr(runner.logger, 'info', logged.append)
+    runner.train()
+    names = set(os.listdir(tmp_path))
+    assert not names & set(stale) and set(kept) <= names
+    assert ('Removed the temporary files of checkpoint writes killed before '
+            'completion: ' + ', '.join(str(tmp_path / n) for n in stale)
+            ) in logged

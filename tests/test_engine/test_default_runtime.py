@@ -4,7 +4,8 @@ from mmengine.config import Config
 from mmengine.registry import HOOKS, VISBACKENDS, init_default_scope
 
 from depthseg.engine.hooks import (AtomicCheckpointHook, CheckpointCheckHook,
-                                   DepthVisualizationHook, RNGStateHook)
+                                   DepthVisualizationHook, NonFiniteCheckHook,
+                                   RNGStateHook)
 
 CONFIG = osp.join(
     osp.dirname(__file__), '..', '..', 'configs', '_base_',
@@ -25,7 +26,12 @@ def test_default_runtime_builds():
     assert hooks['checkpoint'].backend_args == dict(backend='atomic_local')
     assert hooks['checkpoint'].by_epoch and hooks['checkpoint'].interval == 1
     assert hooks['logger'].log_metric_by_epoch
-    assert [type(HOOKS.build(h)) for h in cfg.custom_hooks
-            ] == [RNGStateHook, CheckpointCheckHook, DepthVisualizationHook]
+    assert isinstance(hooks['nonfinite'], NonFiniteCheckHook)
+    assert hooks['nonfinite'].mode == 'stop'
+    assert hooks['nonfinite'].max_consecutive_skips == 10
+    assert isinstance(hooks['rng_state'], RNGStateHook)
+    assert isinstance(hooks['checkpoint_check'], CheckpointCheckHook)
+    assert isinstance(hooks['visualization'], DepthVisualizationHook)
+    assert cfg.custom_hooks == [] and cfg.runner_type == 'DepthRunner'
     for backend in cfg.visualizer.vis_backends:
         assert VISBACKENDS.get(backend['type']) is not None

@@ -76,6 +76,10 @@ def test_missing_and_malformed_inputs(tmp_path):
     bad.write_text('nyu_test/00001.png\n')
     with pytest.raises(ValueError, match='bad.txt'):
         _build('nyuv2_test.py', tree['root'], str(bad))
+    bad.write_text('nyu_test/00001.h5 extra\n')  # 2 fields
+    with pytest.raises(ValueError, match=r"line 1 .*'nyu_test/00001.h5 "
+                       r"extra'. Expected one .h5 path.* Fix: correct"):
+        _build('nyuv2_test.py', tree['root'], str(bad))
     m3 = make_make3d_tree(str(tmp_path / 'make3d'), names=('a', ))
     os.remove(os.path.join(m3['root'], 'Gridlaserdata',
                            'depth_sph_corr-a.mat'))

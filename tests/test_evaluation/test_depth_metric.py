@@ -111,9 +111,16 @@ def _fixture_loop(tmp_path):
 def test_gt_file_matches_fixture_loop(tmp_path):
     disps, gts, gt_file, outs = _fixture_loop(tmp_path)
     loaded = load_gt_depths(gt_file)
-    assert loaded.dtype == object and len(loaded) == 3
+    assert len(loaded) == 3
     for a, b in zip(loaded, gts):
         np.testing.assert_array_equal(a, b)
+    # the original's object-array layout reads too, without allow_pickle
+    original = tmp_path / 'original_gt_depths.npz'
+    data = np.empty(3, dtype=object)
+    data[:] = [g.astype(np.float32) for g in gts]
+    np.savez_compressed(original, data=data)
+    for a, b in zip(load_gt_depths(str(original)), gts):
+        np.testing.assert_array_equal(a, b.astype(np.float32))
     metric = DepthMetric(crop='garg', gt_file=gt_file)
     metric.process(None, [_sample(i, d) for i, d in enumerate(disps)])
     res = metric.evaluate(3)
@@ -140,6 +147,28 @@ def test_gt_file_shorter_than_split(tmp_path):
     metric = DepthMetric(gt_file=gt_file)
     with pytest.raises(ValueError, match='holds 3 ground-truth'):
         metric.process(None, [_sample(3, disps[0])])
+
+
+def test_gt_file_longer_than_split(tmp_path):
+    disps, _, gt_file, _ = _fixture_loop(tmp_path)
+    split = tmp_path / 'test_files.txt'
+    split.write_text(''.join(f'2011_09_26/drive {i} l\n' for i in range(2)))
+    metric = DepthMetric(gt_file=gt_file)
+    with pytest.raises(ValueError) as err:
+        metric.process(None, [_sample(0, disps[0], ann_file=str(split))])
+    assert str(err.value).startswith(
+        f'{gt_file} holds 3 ground-truth depth maps but the split {split} '
+        'has 2 samples (the GT of another split: its maps would be compared '
+        'with the wrong images). Fix: re-export the ground truth for this '
+        f'split: python tools/dataset_converters/kitti_export_gt.py')
+    # fewer disparities than GT maps (evaluate_external)
+    np.save(tmp_path / 'fewer.npy', disps[:2])
+    metric = DepthMetric(gt_file=gt_file,
+                         pred_disps_file=str(tmp_path / 'fewer.npy'))
+    with pytest.raises(ValueError, match='3 ground-truth depth maps but the '
+                       r'disparity file .* has 2 samples \(the GT of another '
+                       'split'):
+        metric.evaluate_external()
 
 
 def test_missing_gt(tmp_path):

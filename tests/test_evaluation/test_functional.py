@@ -19,6 +19,15 @@ def test_compute_errors():
                                    rtol=1e-10, atol=1e-12)
 
 
+def test_fumet_compute_errors():
+    """FUMET's metric vector: abse (mean |gt − pred|) before the 7 of
+    Monodepth2."""
+    ins, outs = load_fixture('fumet', 'compute_errors')
+    for gt, pred, expected in zip(ins['gt'], ins['pred'], outs['errors']):
+        got = (mean_abs_error(gt, pred), *compute_depth_errors(gt, pred))
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
 def test_compute_errors_closed_form():
     ins, outs = load_fixture('monodepth2_eval', 'compute_errors_closed_form')
     for gt, pred, expected in zip(ins['gt'], ins['pred'], outs['errors']):
@@ -129,6 +138,17 @@ def test_batch_post_process_disparity():
     out = batch_post_process_disparity(l_disp, torch.ones_like(l_disp))
     assert out.dtype == torch.float32 and out.shape == l_disp.shape
     np.testing.assert_allclose(out[0, 0, 0].numpy(), w640, atol=1e-7)
+
+
+def test_fumet_batch_post_process_disparity_tensor():
+    """FUMET's NumPy and torch post-processing (identical results)."""
+    ins, outs = load_fixture('fumet', 'batch_post_process_disparity_tensor')
+    out = batch_post_process_disparity(ins['l_disp'], ins['r_disp'])
+    np.testing.assert_allclose(out, outs['pp_numpy'], rtol=1e-10, atol=1e-12)
+    out_t = batch_post_process_disparity(torch.from_numpy(ins['l_disp']),
+                                         torch.from_numpy(ins['r_disp']))
+    np.testing.assert_allclose(out_t.numpy(), outs['pp_tensor'], rtol=1e-10,
+                               atol=1e-12)
 
 
 def test_ate_5frame_closed_form():

@@ -37,7 +37,9 @@ def test_eigen_equals_generate_depth_map(tree, tmp_path):
                       '--split-file', tree['test'], '--out', out])
     gts = load_gt_depths(out)
     lines = _lines(tree['test'])
-    assert gts.dtype == object and len(gts) == len(lines) == 4
+    assert len(gts) == len(lines) == 4
+    with np.load(out, allow_pickle=False) as z:  # needs no pickle
+        assert sorted(z.files) == ['shapes', 'values']
     for gt, (folder, frame, _) in zip(gts, lines):
         expected = generate_depth_map(
             osp.join(tree['root'], folder.split('/')[0]),
@@ -99,3 +101,13 @@ def test_missing_files_name_the_line(tree, tmp_path):
     with pytest.raises(FileNotFoundError, match='Split file'):
         export_tool.export_gt(tree['root'], 'eigen', str(tmp_path / 'no'),
                               str(tmp_path / 'gt.npz'))
+
+
+@pytest.mark.parametrize('line', ['2011_09_26/drive 3', 'drive three l'])
+def test_malformed_line(tree, line):
+    with pytest.raises(ValueError) as err:
+        export_tool.load_gt(tree['root'], 'eigen', line, 7, 'split.txt')
+    assert str(err.value) == (
+        f'Malformed line 7 of split.txt: {line!r}; expected "<folder> '
+        '<frame> <side>" with an integer frame. Fix: correct or delete '
+        'this line.')

@@ -1,4 +1,5 @@
-"""End to end: pose evaluation of a checkpoint on a tiny KITTI odometry tree."""
+"""End to end: pose evaluation of a checkpoint on a tiny KITTI odometry
+tree."""
 import os
 import subprocess
 import sys

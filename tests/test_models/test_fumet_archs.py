@@ -60,7 +60,11 @@ def test_hr_depth_decoder():
     assert sd['convs.X_04_Conv_1.conv.conv.weight'].shape == (16, 16, 3, 3)
     assert sd['convs.dispConvScale3.conv.weight'].shape == (1, 128, 3, 3)
     assert len(dec.decoder) == len(dec.convs) == 33
-    assert sd['decoder.0.conv.conv.weight'] is not None
+    # `decoder` lists the modules of `convs` in order (the original's
+    # ModuleList(list(convs.values()))): the same weights under two keys
+    assert all(m is c for m, c in zip(dec.decoder, dec.convs.values()))
+    assert torch.equal(sd['decoder.0.conv.conv.weight'],
+                       sd['convs.X_00_Conv_0.conv.conv.weight'])
     assert len(sd) == 2 * len([k for k in sd if k.startswith('convs.')])
     # the original's unused X_0j_Conv_0 blocks are frozen
     assert not dec.convs['X_00_Conv_0'].conv.conv.weight.requires_grad

@@ -3,7 +3,8 @@ import numpy as np
 import torch
 
 from depthseg.models.utils.geometry import (backproject, disp_to_depth,
-                                            get_translation_matrix, project,
+                                            get_translation_matrix,
+                                            pixel_grid, project,
                                             rot_from_axisangle,
                                             scale_intrinsics,
                                             transformation_from_parameters)
@@ -25,8 +26,10 @@ def test_disp_to_depth():
 def test_closed_form_depth():
     scaled, depth = disp_to_depth(torch.tensor([0., 0.5, 1.],
                                                dtype=torch.float64))
-    np.testing.assert_allclose(depth.numpy(), [100, 0.1998002, 0.1],
-                               rtol=1e-6)
+    # depth = 1/(1/100 + (1/0.1 − 1/100)·disp)
+    np.testing.assert_allclose(depth.numpy(),
+                               [100, 1 / (0.01 + (10 - 0.01) * 0.5), 0.1],
+                               rtol=1e-12)
 
 
 def test_rotations_and_poses():
@@ -52,6 +55,11 @@ def test_backproject_project():
     i, o = load_fixture('monodepth2_geometry', 'BackprojectDepth')
     cam = backproject(T(i['depth']), T(i['inv_K']))
     np.testing.assert_allclose(cam.numpy(), o['cam_points'], **TOL)
+    # the homogeneous pixel grid backproject multiplies by inv_K
+    B, _, H, W = i['depth'].shape
+    pix = pixel_grid(H, W, torch.float64)
+    np.testing.assert_array_equal(pix.expand(B, 3, H * W).numpy(),
+                                  o['pix_coords'])
     i, o = load_fixture('monodepth2_geometry', 'Project3D')
     H, W = o['pix_coords'].shape[1:3]
     pix = project(T(i['points']), T(i['K']), T(i['T']), H, W)

@@ -138,14 +138,15 @@ def test_multi_image_encoder():
         ResnetEncoder(20, pretrained=None)
 
 
-def test_encoder_offline_error(monkeypatch):
+def test_encoder_offline_error(monkeypatch, tmp_path):
     calls = []
 
     def offline(url, *args, **kwargs):
         calls.append(url)
         raise urllib.error.URLError('Temporary failure in name resolution')
 
-    monkeypatch.setattr(torch.hub, 'load_state_dict_from_url', offline)
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path))
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', offline)
     encoder = ResnetEncoder(18)
     with pytest.raises(RuntimeError) as info:
         encoder.init_weights()
@@ -158,12 +159,26 @@ def test_encoder_offline_error(monkeypatch):
         assert part in msg
 
 
-def test_encoder_imagenet_from_hub(monkeypatch):
+def test_encoder_imagenet_from_hub(monkeypatch, tmp_path):
+    """'imagenet' reads the torch hub cache (through the restricted
+    loader) and downloads into it only when the file is missing."""
     state = torchvision.models.resnet18().state_dict()
-    monkeypatch.setattr(torch.hub, 'load_state_dict_from_url',
-                        lambda url, **kwargs: dict(state))
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path))
+    downloads = []
+
+    def download(url, dst, *args, **kwargs):
+        downloads.append(url)
+        torch.save(state, dst)
+
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', download)
     encoder = ResnetEncoder(18)
     encoder.init_weights()
+    assert downloads == [R18_URL]
+    assert (tmp_path / 'checkpoints' / 'resnet18-f37072fd.pth').is_file()
+    assert torch.equal(encoder.encoder.conv1.weight, state['conv1.weight'])
+    encoder = ResnetEncoder(18)  # from the cache now
+    encoder.init_weights()
+    assert downloads == [R18_URL]
     assert torch.equal(encoder.encoder.conv1.weight, state['conv1.weight'])
     assert torch.equal(encoder.encoder.fc.bias, state['fc.bias'])
 

@@ -1,5 +1,7 @@
 """Parity and edge-case tests for FUMET's road geometry
-(``depthseg.models.utils.road_geometry``) against ``fumet.npz``."""
+(``depthseg.models.utils.road_geometry``), its loss math
+(``depthseg.models.losses.fumet_functional``) and schedules
+(``depthseg.models.utils.schedules``) against ``fumet.npz``."""
 import math
 
 import numpy as np
@@ -7,12 +9,14 @@ import pytest
 import torch
 
 from depthseg.models.utils.geometry import pixel_grid
+from depthseg.models.losses.fumet_functional import (camera_height_terms,
+                                                     car_height_loss)
 from depthseg.models.utils.road_geometry import (
-    cam_points, camera_height_terms, car_height_loss, cross_stencil_normals,
-    fit_road_planes, h_star_update, horizon_height_ratios, horizon_lines,
-    log_ramp_rates, mask_pixel_heights, outlier_inliers, pixel_cam_heights,
+    cam_points, cross_stencil_normals, fit_road_planes, horizon_height_ratios,
+    horizon_lines, mask_pixel_heights, outlier_inliers, pixel_cam_heights,
     projected_car_heights, scaled_cam_heights, signed_dist_to_horizon,
     zero_road_borders)
+from depthseg.models.utils.schedules import h_star_update, log_ramp_rates
 from depthseg.testing import load_fixture
 
 RTOL, ATOL = 1e-8, 1e-10
@@ -105,10 +109,9 @@ def test_cross_helper_matches_linalg_cross():
 
 
 def test_cam_pts2normal_with_cross_prod():
-    z = load_fixture('fumet')
-    if 'cam_pts2normal_with_cross_prod__out__normal' not in z.files:
-        pytest.skip('fixture not present')
-    ins, outs = load_fixture('fumet', 'cam_pts2normal_with_cross_prod')
+    # the original's cam_pts2normal_with_cross_prod returns the normal of
+    # cam_pts2cam_height_with_cross_prod (fixtures README): no own fixture
+    ins, outs = load_fixture('fumet', 'cam_pts2cam_height_with_cross_prod')
     close(cross_stencil_normals(t64(ins['cam_pts'])), outs['normal'])
 
 
@@ -291,7 +294,8 @@ def test_set_gradual_loss_weights():
     np.testing.assert_allclose(rough, outs['rough_metric_rate'], rtol=1e-10,
                                atol=1e-12)
     # the spec table (L = 20)
-    assert log_ramp_rates(1)[0] == pytest.approx(.2277, abs=1e-4)
+    assert log_ramp_rates(1)[0] == pytest.approx(math.log(2) / math.log(21),
+                                                 rel=1e-12)
     assert log_ramp_rates(19) == pytest.approx((.9840, .0160), abs=1e-4)
     assert log_ramp_rates(25) == (1.0, 0.005)
 
@@ -320,10 +324,12 @@ def _simulate_hstar(ins, update=h_star_update):
     return out
 
 
-@pytest.mark.parametrize(
-    'variant', ['F1', 'F2', 'F0', 'init_F1', 'init_F3', 'init_Fnone'])
-def test_hstar_update(variant):
-    ins, outs = load_fixture('fumet', f'hstar_update_{variant}')
+@pytest.mark.parametrize('name', [
+    'hstar_update_F1', 'hstar_update_F2', 'hstar_update_F0',
+    'hstar_update_init_F1', 'hstar_update_init_F3', 'hstar_update_init_Fnone'
+])
+def test_hstar_update(name):
+    ins, outs = load_fixture('fumet', name)
     np.testing.assert_allclose(_simulate_hstar(ins),
                                outs['h_star_after_epoch'], rtol=1e-10,
                                atol=1e-12)

@@ -12,6 +12,7 @@ from PIL import Image
 
 from depthseg.datasets.transforms import (ColorJitter, PackDepthInputs,
                                           PatchReshuffle, ResizeCrop)
+from depthseg.datasets.transforms.views import _uniform
 from depthseg.models.estimators import DepthContext, SelfSupDepthEstimator
 from depthseg.models.losses import (PhotometricLoss, SmoothnessLoss,
                                     ViewConsistencyLoss, si_log_loss)
@@ -46,14 +47,25 @@ def chw(img):
 
 def test_patch_reshuffle_dataset():
     i, o = load_fixture('bdedepth', 'patch_reshuffle')
+    transform = PatchReshuffle()
+    height, width = i['image'].shape[1:3]
     for b, draws in enumerate(i['draws']):
-        res = PatchReshuffle().transform({'color': {0: [i['image'][b]]}},
-                                         draws=draws)
+        res = transform.transform({'color': {0: [i['image'][b]]}},
+                                  draws=draws)
         view = res['views']['reshuffle']
+        # the un-augmented target as the dataset packs it
+        np.testing.assert_array_equal(chw(res['color'][0][0]), o['color'][b])
         np.testing.assert_array_equal(chw(view['color'][0][0]),
                                       o['color_reshuffle'][b])
         np.testing.assert_array_equal(view['split_xy'], o['split_xy'][b])
         assert view['split_xy'].dtype == np.int64
+        # the split fractions (0.1 + 0.8·draw) and strip sizes behind it
+        ratio = [_uniform(d, transform.split_ratio) for d in draws]
+        np.testing.assert_allclose(ratio, [o['ratio_x'][b], o['ratio_y'][b]],
+                                   rtol=1e-10, atol=1e-12)
+        split_x, split_y = view['split_xy']
+        assert (width - split_x, height - split_y) == (o['w_i'][b],
+                                                      o['h_i'][b])
         # the closed form: roll(−h_i, −w_i)
         np.testing.assert_array_equal(
             view['color'][0][0],
@@ -92,7 +104,8 @@ def test_resize_crop_masks_and_pyramid():
     res['color'][0] += [np.zeros((8, 24, 3), np.uint8)]
     road = np.zeros((16, 48), bool)
     road[8:] = True
-    res['road'] = road
+    res['road'] = road  # a declared pixel map follows the crop
+    res['field_kinds'] = dict(road=('pixel', 'nearest'))
     res = ResizeCrop().transform(res, draws=(0.5, 0.0, 1.0))
     view = res['views']['local']
     assert [lvl.shape for lvl in view['color'][0]] == [(16, 48, 3),
@@ -299,6 +312,14 @@ def test_process_batch_e2e_losses():
         np.testing.assert_allclose(
             terms[f'loss_view_consistency_{view}'].item(),
             0.07 * o[f'loss_dc_{view}'], **TOL)
+    # loss_base: the mean of the three views' base losses (each view's
+    # terms carry 1/3 of it); loss_dc: the sum of the two consistencies
+    base = sum(v for k, v in terms.items()
+               if k.startswith(('loss_photometric', 'loss_smooth')))
+    np.testing.assert_allclose(base.item(), o['loss_base'], **TOL)
+    dc = sum(terms[f'loss_view_consistency_{v}']
+             for v in ('local', 'reshuffle'))
+    np.testing.assert_allclose(dc.item(), 0.07 * o['loss_dc'], **TOL)
     total = sum(v for k, v in terms.items() if k.startswith('loss'))
     np.testing.assert_allclose(total.item(), o['loss'], **TOL)
     # nothing is detached (Q2): the consistency reaches both predictions
@@ -439,8 +460,8 @@ def test_views_with_fumet_losses(tmp_path):
         ]))
     data = pseudo_collate([ds[i] for i in range(2)])
     fumet = Config.fromfile(str(ROOT / 'configs/_base_/models/fumet_r50.py'))
-    model = tiny_model(losses=list(fumet.model.losses) +
-                       [dict(type='ViewConsistencyLoss')])
+    model = tiny_model(losses=dict(
+        fumet.model.losses, consistency=dict(type='ViewConsistencyLoss')))
     batch = model.data_preprocessor(data, True)
     assert batch['inputs']['views']['local']['road'].shape == (2, H, W)
     ctx = model.build_context(batch['inputs'])
@@ -462,7 +483,7 @@ def test_views_with_fumet_losses(tmp_path):
 
 def test_bdedepth_synthroad_config_trains(tmp_path):
     """configs/bdedepth/bdedepth_r18_synthroad.py: one tiny epoch."""
-    from mmengine.runner import Runner
+    from depthseg.engine import DepthRunner
 
     from depthseg.datasets.synthetic import write_synthroad
     synth = dict(sequences=1, frames=5, size=(H, W), seed=0, ext='.jpg')
@@ -481,7 +502,7 @@ def test_bdedepth_synthroad_config_trains(tmp_path):
                 'test_dataloader', 'test_evaluator'):
         cfg[key] = None
     cfg.work_dir = str(tmp_path / 'work')
-    runner = Runner.from_cfg(cfg)
+    runner = DepthRunner.from_cfg(cfg)
     runner.train()
     scalars = runner.message_hub.log_scalars
     for view in ('', '_local', '_reshuffle'):

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-
 ROOT = Path(__file__).resolve().parents[2]
 INFER = ROOT / 'tools' / 'infer.py'
 CONFIG = ROOT / 'configs' / 'monodepth2' / 'monodepth2_r18_kitti.py'

@@ -88,3 +88,36 @@ def test_failure_leaves_no_video(infer, checkpoint, tmp_path, monkeypatch):
         infer.main([str(CONFIG), str(checkpoint), str(video), '--out-dir',
                     str(out), '--save-npy'])
     assert list(out.iterdir()) == []
+
+
+def test_unreadable_image_reported_after_the_others(infer, checkpoint,
+                                                     tmp_path):
+    folder = tmp_path / 'imgs'
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ('a.png', 'c.png'):
+        Image.fromarray(rng.integers(0, 255, (40, 100, 3), np.uint8)).save(
+            folder / name)
+    (folder / 'b.jpg').write_bytes(b'not an image at all')
+    out = tmp_path / 'out'
+    with pytest.raises(SystemExit) as exit_info:
+        infer.main([str(CONFIG), str(checkpoint), str(folder), '--out-dir',
+                    str(out)])
+    msg = str(exit_info.value.code)
+    assert msg.startswith('error: 1 of 3 image(s) could not be read and have '
+                          f'no output:\n  {folder / "b.jpg"}: ')
+    assert msg.endswith('Fix: replace or remove them (e.g. copy them again), '
+                        'then run again.')
+    assert sorted(p.name for p in out.iterdir()) == ['a_disp.png',
+                                                     'c_disp.png']
+
+
+def test_neither_image_nor_video(infer, tmp_path):
+    notes = tmp_path / 'notes.txt'
+    notes.write_text('not a video')
+    with pytest.raises(SystemExit) as exit_info:
+        infer.main([str(CONFIG), 'unused.pth', str(notes)])
+    msg = str(exit_info.value.code)
+    assert msg.startswith(f'error: {notes} is neither an image (.jpg, .jpeg, '
+                          '.png, .bmp) nor a video (.mp4, .avi,')
+    assert 'Fix: pass an image, a folder of images or a video' in msg

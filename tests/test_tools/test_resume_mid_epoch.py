@@ -19,8 +19,7 @@ custom_imports = dict(imports=['toy_modules'])
 
 
 def _hooks(record, crash=None):
-    hooks = ["dict(type='RNGStateHook')", "dict(type='CheckpointCheckHook')",
-             f"dict(type='SampleOrderRecorderHook', path={str(record)!r})"]
+    hooks = [f"dict(type='SampleOrderRecorderHook', path={str(record)!r})"]
     if crash:
         hooks.append(f"dict(type='ToyIterCrashHook', iter={crash})")
     return f"custom_hooks = [{', '.join(hooks)}]\n"

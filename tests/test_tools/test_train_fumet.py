@@ -29,13 +29,10 @@ train_dataloader = dict(
 model = dict(
     depth_encoder=dict(norm_eval=True),
     pose_net=dict(encoder=dict(norm_eval=True)),
-    losses=[
-        dict(type='PhotometricLoss', identity_first=False, road_override=True,
-             noise_scale=0.0),
-        dict(type='SmoothnessLoss'),
-        dict(type='CameraHeightLoss', remove_outliers=True),
-        dict(type='CarHeightLoss'),
-    ])
+    losses=dict(
+        photometric=dict(noise_scale=0.0),
+        camera_height=dict(weight_schedule=None),
+        car_height=dict(weight_schedule=None)))
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='SGD', lr=1e-3))
 param_scheduler = []
 train_cfg = dict(max_epochs=2, val_interval=100)

@@ -26,9 +26,7 @@ def test_train_then_resume_continues_exactly(tmp_path):
     finish(start([TRAIN, cfg2, '--work-dir', tmp_path / 'full'], ROOT),
            timeout=600)
     # killed right after saving epoch 2, then --resume
-    stop = ("custom_hooks = [dict(type='RNGStateHook'), "
-            "dict(type='CheckpointCheckHook'), "
-            "dict(type='ToyCrashHook', epoch=2)]\n"
+    stop = ("custom_hooks = [dict(type='ToyCrashHook', epoch=2)]\n"
             "custom_imports = dict(imports=['toy_modules'])\n")
     cfg_stop = write_tiny_config(tmp_path, tree['root'], tree['train'],
                                  max_epochs=3, extra=stop, name='stop.py')
@@ -57,8 +55,8 @@ def test_dist_train_two_cpu_processes_equal_one_with_double_batch(tmp_path):
     # tie-break noise (each process draws its own) and plain SGD: Adam's
     # normalisation turns float-level differences of near-zero gradients
     # into steps of up to ±lr, hiding what this test checks (the gradients)
-    extra = ("model['losses'] = [dict(type='PhotometricLoss', "
-             "noise_scale=0.0), dict(type='SmoothnessLoss')]\n"
+    extra = ("model['losses'] = dict(photometric=dict(noise_scale=0.0), "
+             "smooth=dict(loss_weight=1e-3))\n"
              "optim_wrapper = dict(optimizer=dict(_delete_=True, type='SGD', "
              "lr=0.1))\n")
     kw = dict(augment=False, norm_eval=True, max_epochs=1, extra=extra)
@@ -99,8 +97,8 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path):
 
 def test_tensorboard_pictures(tmp_path):
     tree = _tree(tmp_path)
-    hooks = ("custom_hooks = [dict(type='DepthVisualizationHook', "
-             "interval=1, max_images=2)]\n")
+    hooks = ("default_hooks = dict(visualization=dict("
+             "interval=1, max_images=2))\n")
     cfg = write_tiny_config(tmp_path, tree['root'], tree['train'],
                             max_epochs=1, extra=hooks)
     work = tmp_path / 'work'

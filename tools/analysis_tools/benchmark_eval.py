@@ -22,10 +22,11 @@ for path in (REPO_ROOT, TOOLS_DIR):
 
 from benchmark_train import peak_memory  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from depthseg.engine import DepthRunner  # noqa: E402
 
 import depthseg  # noqa: E402,F401
-from depthseg.utils import disable_pretrained  # noqa: E402
+from depthseg.utils import disable_pretrained, merge_cfg_options  # noqa: E402
+from depthseg.utils.config import CFG_OPTIONS_HELP  # noqa: E402
 
 
 def parse_args():
@@ -34,7 +35,7 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
-        help='override settings in the config, key=value pairs')
+        help=CFG_OPTIONS_HELP)
     return parser.parse_args()
 
 
@@ -42,13 +43,13 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_cfg_options(cfg, args.cfg_options)
     disable_pretrained(cfg.model)
     cfg.load_from = args.checkpoint
     cfg.launcher = 'none'
     with tempfile.TemporaryDirectory() as work_dir:
         cfg.work_dir = work_dir
-        runner = Runner.from_cfg(cfg)
+        runner = DepthRunner.from_cfg(cfg)
         start = time.perf_counter()
         runner.test()
         seconds = time.perf_counter() - start

@@ -40,7 +40,8 @@ from mmengine.registry import init_default_scope  # noqa: E402
 import depthseg  # noqa: E402,F401
 from depthseg.models.utils.geometry import scale_intrinsics  # noqa: E402
 from depthseg.registry import MODELS  # noqa: E402
-from depthseg.utils.config import disable_pretrained  # noqa: E402
+from depthseg.utils.config import (CFG_OPTIONS_HELP,  # noqa: E402
+                                   disable_pretrained, merge_cfg_options)
 
 KITTI_K = np.array([[0.58, 0, 0.5, 0], [0, 1.92, 0.5, 0], [0, 0, 1, 0],
                     [0, 0, 0, 1]], dtype=np.float32)
@@ -65,7 +66,8 @@ def parse_args():
                         default=['PhotometricLoss', 'SmoothnessLoss'],
                         help='plugin types kept in the baseline')
     parser.add_argument('--threads', type=int, help='torch CPU threads')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help=CFG_OPTIONS_HELP)
     parser.add_argument('--variant', choices=['baseline', 'full'],
                         help=argparse.SUPPRESS)  # one measurement (child)
     return parser.parse_args()
@@ -149,16 +151,15 @@ def measure(args) -> dict:
         torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_cfg_options(cfg, args.cfg_options)
     init_default_scope('depthseg')
     disable_pretrained(cfg.model)
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     model_cfg = copy.deepcopy(cfg.model)
     if args.variant == 'baseline':
-        model_cfg.losses = [dict(loss, road_override=False)
-                            if loss['type'] == 'PhotometricLoss' else loss
-                            for loss in model_cfg.losses
-                            if loss['type'] in args.baseline]
+        model_cfg.losses = {name: loss for name, loss in
+                            model_cfg.losses.items()
+                            if loss and loss['type'] in args.baseline}
     torch.manual_seed(0)
     model = MODELS.build(model_cfg).to(device)
     for module in model.modules():

@@ -24,9 +24,11 @@ if REPO_ROOT not in sys.path:
 
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from depthseg.engine import DepthRunner  # noqa: E402
 
 import depthseg  # noqa: E402,F401  (this checkout's depthseg, patches)
+from depthseg.utils.config import (CFG_OPTIONS_HELP,  # noqa: E402
+                                   merge_cfg_options)
 
 
 def parse_args():
@@ -47,7 +49,7 @@ def parse_args():
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help='override settings in the config, key=value pairs')
+        help=CFG_OPTIONS_HELP)
     return parser.parse_args()
 
 
@@ -58,9 +60,9 @@ def build(cfg, work_dir):
     cfg.load_from = None
     cfg.resume = False
     cfg.log_level = 'WARNING'  # keep the output to the figures
-    runner = Runner.from_cfg(cfg)
+    runner = DepthRunner.from_cfg(cfg)
     optim_wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
-    dataloader = Runner.build_dataloader(
+    dataloader = DepthRunner.build_dataloader(
         cfg.train_dataloader, seed=runner.seed)
     return runner.model, optim_wrapper, dataloader
 
@@ -112,7 +114,7 @@ def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+        merge_cfg_options(cfg, args.cfg_options)
     if args.batch_size is not None:
         cfg.train_dataloader.batch_size = args.batch_size
     if args.num_workers is not None:

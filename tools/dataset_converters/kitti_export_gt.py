@@ -3,9 +3,10 @@
 ``eigen``: velodyne scans projected into camera 2 with ``vel_depth=True``
 (LiDAR forward distance), keeping the original's quirks (spec §2.5, Q9).
 ``eigen_benchmark``: the improved GT PNGs ``proj_depth/groundtruth/image_02``
-as float32 / 256. All maps are saved compressed under key ``data`` as an
-object array (quirk Q6 fixed: explicit object dtype; load with
-``allow_pickle=True`` or ``depthseg.evaluation.load_gt_depths``).
+as float32 / 256. All maps are saved compressed and pickle-free (their
+values concatenated in ``values``, their sizes in ``shapes``; quirk Q6: the
+original's object array needs pickle). ``depthseg.evaluation.load_gt_depths``
+reads both layouts.
 
 Example::
 
@@ -59,9 +60,11 @@ def load_gt(data_root: str, split: str, line: str, line_no: int,
             split_file: str) -> np.ndarray:
     """The float32 GT map of one ``<folder> <frame> <side>`` line."""
     tokens = line.split()
-    if len(tokens) != 3:
+    if len(tokens) != 3 or not tokens[1].isdigit():
         raise ValueError(f'Malformed line {line_no} of {split_file}: '
-                         f'{line!r}; expected "<folder> <frame> <side>".')
+                         f'{line!r}; expected "<folder> <frame> <side>" with '
+                         'an integer frame. Fix: correct or delete this '
+                         'line.')
     folder, frame_id = tokens[0], int(tokens[1])
     if split == 'eigen':
         calib_dir = osp.join(data_root, folder.split('/')[0])

@@ -25,11 +25,12 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-import torch  # noqa: E402
 
 from depthseg.apis.inference import build_model  # noqa: E402
 from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
+from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
+                                      load_checkpoint, set_trust)
 
 PARTS = (('encoder', 'depth_encoder.'), ('depth', 'depth_decoder.'),
          ('pose_encoder', 'pose_net.encoder.'), ('pose', 'pose_net.decoder.'))
@@ -45,8 +46,8 @@ CONFIGS = {
 
 def backbone_of(encoder_state: dict) -> str:
     """'hrnet' (``context_conv`` + ``encoder.transition1``) or 'resnet'
-    (``conv1`` + ``encoder.layer4``)."""
-    keys = set(encoder_state)
+    (``conv1`` + ``encoder.layer4``); a DDP ``module.`` prefix is ignored."""
+    keys = {k.removeprefix('module.') for k in encoder_state}
     if 'context_conv.weight' in keys and any(
             k.startswith('encoder.transition1.') for k in keys):
         return 'hrnet'
@@ -65,7 +66,7 @@ def read_checkpoint(path: str):
         raise FileNotFoundError(f'{path} does not exist: give a BDEdepth '
                                 'checkpoint file (e.g. kitti_hrnet18_640x192'
                                 '.pth)')
-    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    ckpt = load_checkpoint(path)
     if not isinstance(ckpt, dict) or not {'encoder', 'depth'} <= set(ckpt):
         found = sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt)
         raise ValueError(
@@ -108,7 +109,9 @@ def main():
     parser.add_argument('out', help='output .pth file')
     parser.add_argument('--config', help='depthseg config (default: '
                         'bdedepth_{hrnet18,r18}_kitti.py by backbone)')
+    add_trust_argument(parser)
     args = parser.parse_args()
+    set_trust(args.trust_checkpoint)
     meta = convert(args.checkpoint, args.out, args.config)
     print(f'{args.checkpoint} -> {args.out} ({meta["config"]}, '
           f'{meta["backbone"]}, input {meta.get("height")}x'

@@ -54,6 +54,8 @@ from depthseg.models.autoencoders import (  # noqa: E402
     FeatDepthAutoEncoderModel, FeatureNet)
 from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
+from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
+                                      load_checkpoint, set_trust)
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'featdepth')
 CONFIGS = {
@@ -70,10 +72,7 @@ AE_SOURCES = ('extractor.', 'Encoder.', 'Decoder.')
 
 def read_checkpoint(path: str) -> tuple:
     """(state_dict without a DDP ``module.`` prefix, plain-type meta)."""
-    try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception:  # mmcv meta may hold non-allow-listed objects
-        ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    ckpt = load_checkpoint(path)
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict) or not state:
         raise ValueError(f'{path}: no state_dict found (expected an mmcv '
@@ -182,7 +181,8 @@ def fill_depthseg_buffers(state: dict, model, targets: list) -> list:
 def _null_checkpoints(cfg) -> None:
     """Drop ``checkpoint`` paths of loss plugins (the frozen autoencoder of
     the feature-metric loss): the converted file provides the weights."""
-    for loss in cfg.model.get('losses', []) or []:
+    losses = cfg.model.get('losses') or {}
+    for loss in (losses.values() if isinstance(losses, dict) else losses):
         if isinstance(loss, dict) and 'checkpoint' in loss:
             loss['checkpoint'] = None
 
@@ -219,7 +219,9 @@ def main():
                         '(default: configs/featdepth/ for the model kind)')
     parser.add_argument('--no-extractor', action='store_true',
                         help='drop the autoencoder / extractor weights')
+    add_trust_argument(parser)
     args = parser.parse_args()
+    set_trust(args.trust_checkpoint)
     meta = convert(args.checkpoint, args.out, args.config,
                    args.no_extractor)
     print(f'{args.checkpoint} -> {args.out} ({meta["source"]}, '

@@ -20,7 +20,6 @@ built from the config; the output ``{'state_dict', 'meta'}`` loads with
 """
 import argparse
 import os.path as osp
-import pickle
 import sys
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -36,6 +35,8 @@ from depthseg.apis.inference import build_model  # noqa: E402
 from depthseg.models.losses import CameraHeightLoss  # noqa: E402
 from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
+from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
+                                      load_pickle, set_trust)
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'fumet')
 CONFIGS = {
@@ -54,8 +55,7 @@ def _value(v) -> float:
 
 def read_h_star(path: str, loss: CameraHeightLoss):
     """``cam_height_expect.pkl`` -> (h_star G×S, valid G) for ``loss``."""
-    with open(path, 'rb') as f:
-        data = pickle.load(f)
+    data = load_pickle(path)
     if not isinstance(data, dict) or not data:
         raise ValueError(f'{path}: expected a non-empty dict of camera '
                          f'heights, got {type(data).__name__}')
@@ -124,7 +124,9 @@ def main():
                         choices=['kitti', 'cityscapes'])
     parser.add_argument('--config', help='depthseg config of the model '
                         '(default: configs/fumet/ for --arch/--dataset)')
+    add_trust_argument(parser)
     args = parser.parse_args()
+    set_trust(args.trust_checkpoint)
     meta = convert(args.model_dir, args.out, args.arch, args.dataset,
                    args.config)
     print(f'{args.model_dir} -> {args.out} ({meta["config"]}, input '

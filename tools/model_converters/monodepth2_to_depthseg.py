@@ -8,11 +8,12 @@ Usage::
 MODEL_DIR holds ``encoder.pth`` (with the non-tensor entries ``height``,
 ``width`` and ``use_stereo``), ``depth.pth`` and optionally
 ``pose_encoder.pth`` and ``pose.pth`` (the original's ``weights_N`` folders
-and released ``mono_640x192``-style downloads). Keys are prefixed
-(``depth_encoder.``, ``depth_decoder.``, ``pose_net.encoder.``,
-``pose_net.decoder.``) and checked against the depthseg model built from the
-config: any missing, unexpected or mis-shaped key aborts the conversion with
-a listing. The output ``{'state_dict', 'meta'}`` loads with
+and released ``mono_640x192``-style downloads). Keys lose a DDP ``module.``
+prefix, are prefixed (``depth_encoder.``, ``depth_decoder.``,
+``pose_net.encoder.``, ``pose_net.decoder.``) and checked against the
+depthseg model built from the config: any missing, unexpected or mis-shaped
+key aborts the conversion with a listing. The output
+``{'state_dict', 'meta'}`` loads with
 ``torch.load(..., weights_only=True)``, ``tools/test.py`` and
 ``depthseg.apis.init_model``; ``meta`` keeps the network input size.
 """
@@ -29,6 +30,8 @@ import torch  # noqa: E402
 from depthseg.apis.inference import build_model  # noqa: E402
 from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
+from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
+                                      load_checkpoint, set_trust)
 
 PARTS = (('encoder.pth', 'depth_encoder.'), ('depth.pth', 'depth_decoder.'),
          ('pose_encoder.pth', 'pose_net.encoder.'),
@@ -81,11 +84,10 @@ def read_folder(model_dir: str):
         if fname not in present or (prefix.startswith('pose') and
                                     not has_pose):
             continue
-        part = torch.load(osp.join(model_dir, fname), map_location='cpu',
-                          weights_only=True)
+        part = load_checkpoint(osp.join(model_dir, fname))
         for key, value in part.items():
-            if torch.is_tensor(value):
-                state[prefix + key] = value
+            if torch.is_tensor(value):  # without a DDP module. prefix
+                state[prefix + key.removeprefix('module.')] = value
             else:  # height, width, use_stereo (quirk Q15)
                 meta[key] = value
     return state, meta, has_pose
@@ -130,7 +132,9 @@ def main():
     parser.add_argument('out', help='output .pth file')
     parser.add_argument('--config', help='depthseg config of the model '
                         '(default: from the encoder depth and use_stereo)')
+    add_trust_argument(parser)
     args = parser.parse_args()
+    set_trust(args.trust_checkpoint)
     meta = convert(args.model_dir, args.out, args.config)
     print(f'{args.model_dir} -> {args.out} ({meta["config"]}, input '
           f'{meta.get("height")}x{meta.get("width")})')

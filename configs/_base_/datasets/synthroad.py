@@ -5,7 +5,8 @@
 # use (about half a minute on one CPU core; or beforehand with
 #   python tools/dataset_converters/make_synthetic_kitti.py \
 #       --out data/synthroad)
-# and then reads it exactly like KITTI raw. Another root:
+# and then reads it exactly like KITTI raw. Another root (rendered only when
+# asked for: generate=True, or make_synthetic_kitti.py --out DIR):
 #   --cfg-options train_dataloader.dataset.data_root=DIR
 #   test_dataloader.dataset.data_root=DIR
 # the training pipeline and loader settings of KITTI eigen_zhou

@@ -27,15 +27,17 @@ model = dict(
             num_frames_to_predict_for=2)),
     # the two augmented views (spec §3, §4); their base losses are averaged
     # with the original's: (L_ori + L_local + L_reshuffle) / 3
-    views=[
-        dict(type='PatchReshuffleView', name='reshuffle'),
-        dict(type='ResizeCropView', name='local'),
-    ],
-    losses=[
-        dict(type='PhotometricLoss', automask=True, use_ssim=True),
-        dict(type='SmoothnessLoss', loss_weight=1e-3),
-        dict(type='ViewConsistencyLoss', loss_weight=0.07, lam=0.5),
-    ],
+    views=dict(
+        reshuffle=dict(type='PatchReshuffleView'),
+        local=dict(type='ResizeCropView'),
+    ),
+    losses=dict(
+        photometric=dict(type='PhotometricLoss', automask=True,
+                         use_ssim=True),
+        smooth=dict(type='SmoothnessLoss', loss_weight=1e-3),
+        consistency=dict(type='ViewConsistencyLoss', loss_weight=0.07,
+                         lam=0.5),
+    ),
     frame_ids=[0, -1, 1],
     scales=[0],
     min_depth=0.1,

@@ -24,14 +24,15 @@ model = dict(
             type='PoseDecoder',
             num_input_features=1,
             num_frames_to_predict_for=1)),
-    losses=[
+    losses=dict(
         # mean_s mean(min_f (0.85 DSSIM + 0.15 Charbonnier)); MS: no automask
-        dict(type='PhotometricLoss', automask=False, l1='charbonnier'),
+        photometric=dict(type='PhotometricLoss', automask=False,
+                         l1='charbonnier'),
         # 1e-3 * mean(min_f mean_c Charbonnier(F_0, warp(F_f))) on f0 (H/2)
         # of the frozen autoencoder encoder (train-mode BN as the original,
         # quirk Q2; frozen_bn='eval' uses the checkpoint's statistics);
         # checkpoint: the FeatDepthAutoEncoderModel run (keys autoencoder.*)
-        dict(
+        feature_metric=dict(
             type='FeatureMetricLoss',
             autoencoder=dict(
                 type='FeatureNet',
@@ -45,14 +46,14 @@ model = dict(
             intrinsics='matched',  # HEAD K/2 ('full' = paper era, Q3)
             loss_weight=1e-3),
         # 1e-3 * mean_s (S1 + S2)(disp_s, area-resized I; a=0.5) / 2^s
-        dict(
+        smooth=dict(
             type='SmoothnessLoss',
             loss_weight=1e-3,
             normalise=False,  # disp_norm: off for MS, on for M
             second_order=True,
             edge_alpha=0.5,
             image_resize='area'),
-    ],
+    ),
     frame_ids=[0, -1, 1, 's'],
     scales=[0, 1, 2, 3],
     min_depth=0.1,

@@ -17,10 +17,11 @@ model = dict(
             type='PoseDecoder',
             num_input_features=1,
             num_frames_to_predict_for=2)),
-    losses=[
-        dict(type='PhotometricLoss', automask=True, use_ssim=True),
-        dict(type='SmoothnessLoss', loss_weight=1e-3),
-    ],
+    losses=dict(
+        photometric=dict(type='PhotometricLoss', automask=True,
+                         use_ssim=True),
+        smooth=dict(type='SmoothnessLoss', loss_weight=1e-3),
+    ),
     frame_ids=[0, -1, 1],
     scales=[0, 1, 2, 3],
     min_depth=0.1,

@@ -13,6 +13,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from depthseg.registry import TRANSFORMS
+from depthseg.structures.fields import declare_fields
 
 #: Label of the road in the ``segms`` map; car labels are 1..ROAD_LABEL-1.
 ROAD_LABEL = 100
@@ -165,7 +166,11 @@ class LoadCarRoadMasks(BaseTransform):
 
     Adds ``road`` (bool H×W), ``car_masks`` (bool n×H×W, ascending label
     order), ``car_heights`` (float32 n) and ``car_road_path``. Without label
-    100 (no road) there are no cars either.
+    100 (no road) there are no cars either. The first three are declared
+    (:attr:`adds`, :mod:`depthseg.structures.fields`): ``road`` a ``pixel``
+    map (nearest resize), ``car_masks`` ``instances`` batched as
+    ``segms_flat`` with ``n_inst`` / ``car_frame_idx``, ``car_heights``
+    their ``instance_values`` batched as ``heights_flat``.
 
     Flip: works before or after :class:`RandomFlip`. Placed after it, the
     masks are flipped here when ``results['flip']`` is set; placed before
@@ -175,6 +180,13 @@ class LoadCarRoadMasks(BaseTransform):
     outside [0, 100] (car labels must be < 100), ``len(heights)`` different
     from the number of car labels, or a map whose shape is not ``npz_size``.
     """
+
+    adds = dict(
+        road=('pixel', 'nearest'),
+        car_masks=dict(kind='instances', batch_key='segms_flat',
+                       count_key='n_inst', index_key='car_frame_idx'),
+        car_heights=dict(kind='instance_values', of='car_masks',
+                         batch_key='heights_flat'))
 
     def __init__(self,
                  height: int,
@@ -244,7 +256,7 @@ class LoadCarRoadMasks(BaseTransform):
         results['car_masks'] = np.ascontiguousarray(car_masks)
         results['car_heights'] = car_heights
         results['car_road_path'] = path
-        return results
+        return declare_fields(results, self.adds, source=self)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(height={self.size[0]}, '

@@ -15,6 +15,11 @@ from mmcv.transforms import BaseTransform
 from PIL import Image
 
 from depthseg.registry import TRANSFORMS
+from depthseg.structures.fields import (
+    SPATIAL_KINDS,
+    declared_fields,
+    flip_field,
+)
 
 
 @TRANSFORMS.register_module()
@@ -24,13 +29,13 @@ class RandomFlip(BaseTransform):
     Flips when ``random.random() > 1 - prob`` (``> 0.5`` at the default, as
     the original). Needs ``imgs`` (PIL); sets ``flip``.
 
-    Also flips FUMET's ``road`` (H×W) and ``car_masks`` (n×H×W) when they
-    are present (:class:`LoadCarRoadMasks` placed before this transform;
-    placed after it, that transform applies ``flip`` itself); car heights
-    are unchanged. A ``K`` in the results gets its principal point mirrored
-    (normalised ``cx -> 1 - cx``, FUMET's ``cx -> W - cx``): a no-op for the
-    centred KITTI K (Monodepth2: K unchanged, Q8), needed for Cityscapes'
-    canonical K (cx = 267.5 of 512).
+    Also flips the declared ``pixel`` (H×W) and ``instances`` (n×H×W)
+    fields present at this point (:mod:`depthseg.structures.fields`; a
+    loader placed after this transform applies ``flip`` itself); fields of
+    other kinds are unchanged. A ``K`` in the results gets its principal
+    point mirrored (normalised ``cx -> 1 - cx``, FUMET's ``cx -> W - cx``):
+    a no-op for the centred KITTI K (Monodepth2: K unchanged, Q8), needed
+    for Cityscapes' canonical K (cx = 267.5 of 512).
     """
 
     def __init__(self, prob: float = 0.5):
@@ -43,10 +48,12 @@ class RandomFlip(BaseTransform):
                 fid: img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
                 for fid, img in results['imgs'].items()
             }
-            for key in ('gt_depth', 'road', 'car_masks'):
-                if key in results:
-                    results[key] = np.ascontiguousarray(
-                        results[key][..., ::-1])
+            if 'gt_depth' in results:
+                results['gt_depth'] = np.ascontiguousarray(
+                    results['gt_depth'][..., ::-1])
+            for name, fk in declared_fields(results, SPATIAL_KINDS).items():
+                if name in results:
+                    results[name] = flip_field(results[name], fk)
             if results.get('K') is not None:
                 K = np.array(results['K'], dtype=np.float32)
                 K[0, 2] = 1 - K[0, 2]
@@ -96,8 +103,9 @@ class ColorJitter(BaseTransform):
     called per frame and per view), the ``prob`` decision staying per sample.
     Adds ``color_aug`` ({frame_id: uint8 H×W×3}; a copy of scale 0 when not
     applied) and ``color_jitter`` (the shared params, ``'per_image'`` or
-    None). Views (``results['views']``, see ``transforms/views.py``) get
-    their own ``color_aug`` the same way.
+    None). Sub-samples (declared ``subsamples`` fields,
+    :mod:`depthseg.structures.fields`) get their own ``color_aug`` the same
+    way, after the sample's frames.
     """
 
     def __init__(self, brightness: float = 0.2, contrast: float = 0.2,
@@ -146,11 +154,12 @@ class ColorJitter(BaseTransform):
             fid: jitter(levels[0])
             for fid, levels in results['color'].items()
         }
-        for view in results.get('views', {}).values():
-            view['color_aug'] = {
-                fid: jitter(levels[0])
-                for fid, levels in view['color'].items()
-            }
+        for name in declared_fields(results, 'subsamples'):
+            for sub in results.get(name, {}).values():
+                sub['color_aug'] = {
+                    fid: jitter(levels[0])
+                    for fid, levels in sub['color'].items()
+                }
         results['color_jitter'] = params if params is not None or not (
             active) else 'per_image'
         return results

@@ -9,8 +9,11 @@ parity tests) and writes one entry of ``results['views']``::
 
 :class:`ColorJitter` (placed after these transforms) adds each view's
 ``color_aug``; :class:`PackDepthInputs` packs the dict into
-``inputs['views'][name]`` and ``DepthDataPreprocessor`` batches it. The
-model side is ``depthseg.models.views`` (a view of the same ``name``).
+``inputs['views'][name]`` and ``DepthDataPreprocessor`` batches it: both
+transforms declare ``views`` a ``subsamples`` field and each view's
+parameters (and cropped masks) in the view's own ``field_kinds``
+(:mod:`depthseg.structures.fields`). The model side is
+``depthseg.models.views`` (a view of the same ``name``).
 """
 import random
 from typing import Optional, Sequence
@@ -20,6 +23,14 @@ from mmcv.transforms import BaseTransform
 from PIL import Image
 
 from depthseg.registry import TRANSFORMS
+from depthseg.structures.fields import (
+    declare_fields,
+    declared_fields,
+    resize_pixel,
+)
+
+#: The ``results`` field holding the views.
+VIEWS_FIELD = {'views': 'subsamples'}
 
 
 def patch_reshuffle(img: np.ndarray, w_i: int, h_i: int) -> np.ndarray:
@@ -45,8 +56,8 @@ class PatchReshuffle(BaseTransform):
     ``w_i = int(W·(lo + (hi−lo)·dx))``, ``h_i = int(H·(lo + (hi−lo)·dy))``.
 
     Adds ``results['views'][name]`` with ``color = {0: [H×W×3 uint8]}`` and
-    ``split_xy`` = int64 ``[W − w_i, H − h_i]`` (what the model needs to undo
-    the permutation).
+    ``split_xy`` = int64 ``[W − w_i, H − h_i]`` (an ``array`` field: what the
+    model needs to undo the permutation).
 
     Args:
         split_ratio: range of the split position as a fraction of W / H.
@@ -66,10 +77,12 @@ class PatchReshuffle(BaseTransform):
         height, width = img.shape[:2]
         w_i = int(width * _uniform(draws[0], self.split_ratio))
         h_i = int(height * _uniform(draws[1], self.split_ratio))
-        results.setdefault('views', {})[self.name] = dict(
+        view = dict(
             color={0: [patch_reshuffle(img, w_i, h_i)]},
             split_xy=np.array([width - w_i, height - h_i], dtype=np.int64))
-        return results
+        results.setdefault('views', {})[self.name] = declare_fields(
+            view, dict(split_xy='array'), source=self)
+        return declare_fields(results, VIEWS_FIELD, source=self)
 
 
 def crop_grid(height: int, width: int, h_r: int, w_r: int, h0: int,
@@ -94,11 +107,12 @@ class ResizeCrop(BaseTransform):
 
     Adds ``results['views'][name]`` with ``color`` (the cropped pyramids of
     all frames), ``grid_local`` (2×H×W float64, :func:`crop_grid`) and
-    ``ratio_local`` (float32 ``[r]``); with FUMET masks also ``road`` (the
-    H×W road mask resized nearest to H_r×W_r and cropped the same way),
-    and ``results['view_params'][name]`` (r, w0, h0, H_r, W_r; diagnostics,
-    not packed). Intrinsics are unchanged: the model conjugates the pose
-    instead.
+    ``ratio_local`` (float32 ``[r]``), both ``array`` fields; every declared
+    ``pixel`` field of the results (e.g. FUMET's ``road``) resized to
+    H_r×W_r with its ``resize`` mode and cropped the same way (``instances``
+    are not carried into the view); and ``results['view_params'][name]``
+    (r, w0, h0, H_r, W_r; diagnostics, not packed). Intrinsics are
+    unchanged: the model conjugates the pose instead.
 
     Args:
         resize_ratio: range of the zoom factor r.
@@ -132,11 +146,15 @@ class ResizeCrop(BaseTransform):
         view = dict(color=color,
                     grid_local=crop_grid(height, width, h_r, w_r, h0, w0),
                     ratio_local=np.array([ratio], dtype=np.float32))
-        if 'road' in results:
-            road = Image.fromarray(np.asarray(results['road'], np.uint8))
-            road = road.resize((w_r, h_r), Image.Resampling.NEAREST)
-            view['road'] = np.array(road.crop(box), dtype=bool)
+        declare_fields(view, dict(grid_local='array', ratio_local='array'),
+                       source=self)
+        for key, fk in declared_fields(results, 'pixel').items():
+            if key in results:
+                resized = resize_pixel(results[key], (h_r, w_r), fk.resize)
+                view[key] = resized[h0:h0 + height, w0:w0 + width]
+                declare_fields(view, {key: fk})
         results.setdefault('views', {})[self.name] = view
+        declare_fields(results, VIEWS_FIELD, source=self)
         results.setdefault('view_params', {})[self.name] = dict(
             ratio=ratio, w0=w0, h0=h0, height_re=h_r, width_re=w_r)
         return results

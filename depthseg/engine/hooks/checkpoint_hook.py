@@ -5,7 +5,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
 from depthseg.registry import HOOKS
-from depthseg.utils.fileio import atomic_write
+from depthseg.utils.fileio import atomic_write, remove_stale_temp_files
 
 
 @HOOKS.register_module()
@@ -19,7 +19,20 @@ class AtomicCheckpointHook(CheckpointHook):
     backend. This subclass repeats mmengine 0.10.7's
     ``_save_checkpoint_with_step`` and writes that file with
     :func:`depthseg.utils.atomic_write` instead; all arguments are the same.
+    At the start of training it deletes (and logs) the temporary files of
+    writes killed before their rename, in the work and checkpoint folders.
     """
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if not is_main_process():
+            return
+        for folder in sorted({runner.work_dir, self.out_dir}):
+            removed = remove_stale_temp_files(folder)
+            if removed:
+                runner.logger.info(
+                    'Removed the temporary files of checkpoint writes killed '
+                    f'before completion: {", ".join(removed)}')
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         # mmengine 0.10.7's logic; only the last_checkpoint write differs

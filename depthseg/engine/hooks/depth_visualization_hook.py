@@ -27,9 +27,11 @@ class DepthVisualizationHook(Hook):
 
     * ``train_input``: the un-augmented target image;
     * ``train_disp``: the scale-0 disparity (magma, 95th-percentile max);
-    * ``train_automask``: where a reprojection beat the identity (white), if
-      a photometric loss with auto-masking ran;
-    * ``train_min_reproj``: the per-pixel minimum photometric error (magma).
+    * ``train_<name>`` for every picture a loss plugin shows through its
+      ``visuals(ctx) -> {name: (B×H×W tensor, 'mask' | 'map')}`` (masks in
+      grey, maps in magma), e.g. the photometric loss's ``automask`` (where
+      a reprojection beat the identity) and ``min_reproj`` (the per-pixel
+      minimum error).
 
     Each picture stacks the samples vertically.
     """
@@ -64,15 +66,15 @@ class DepthVisualizationHook(Hook):
             'input': [_to_rgb(ctx.color(0, 0)[i]) for i in range(n)],
             'disp': [colorize(ctx.disp[0][i]) for i in range(n)],
         }
-        if 0 in ctx.state.get('automask', {}):
-            pictures['automask'] = [
-                _gray(ctx.state['automask'][0][i]) for i in range(n)
-            ]
-        if 0 in ctx.state.get('min_reproj', {}):
-            pictures['min_reproj'] = [
-                colorize(ctx.state['min_reproj'][0][i], vmax_percentile=99)
-                for i in range(n)
-            ]
+        for plugin in model.modules():
+            visuals = getattr(plugin, 'visuals', None)
+            if not callable(visuals) or plugin is model:
+                continue
+            for name, (maps, kind) in visuals(ctx).items():
+                pictures[name] = [
+                    _gray(maps[i]) if kind == 'mask' else
+                    colorize(maps[i], vmax_percentile=99) for i in range(n)
+                ]
         for name, images in pictures.items():
             runner.visualizer.add_image(f'train_{name}',
                                         np.concatenate(images, 0),

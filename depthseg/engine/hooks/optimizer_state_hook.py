@@ -2,7 +2,7 @@
 from mmengine.hooks import Hook
 
 from depthseg.registry import HOOKS
-from depthseg.utils.compat import load_local_checkpoint
+from depthseg.utils.safe_load import load_checkpoint
 
 #: param-group entries owned by this run's schedule, never taken from the
 #: checkpoint
@@ -29,7 +29,7 @@ class LoadOptimizerStateHook(Hook):
         self.checkpoint = checkpoint
 
     def before_train(self, runner) -> None:
-        ckpt = load_local_checkpoint(self.checkpoint, map_location='cpu')
+        ckpt = load_checkpoint(self.checkpoint)
         if 'optimizer' not in ckpt:
             raise KeyError(
                 f'{self.checkpoint} has no optimizer state (keys: '

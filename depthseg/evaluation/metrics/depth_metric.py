@@ -16,6 +16,7 @@ from depthseg.evaluation.functional import (DEPTH_METRIC_NAMES, EVAL_CROPS,
                                             evaluate_depth_sample,
                                             ratio_stats)
 from depthseg.registry import METRICS
+from depthseg.utils.safe_load import load_npz
 from depthseg.visualization import colorize
 
 EXPORT_TOOL = 'tools/dataset_converters/kitti_export_gt.py'
@@ -24,26 +25,45 @@ BENCHMARK_SIZE = (1216, 352)
 
 
 def save_gt_depths(path: str, depths: Sequence[np.ndarray]) -> None:
-    """Save GT maps (of different sizes) compressed under key ``data`` as a
-    1-D object array (quirk Q6: explicit object dtype)."""
-    data = np.empty(len(depths), dtype=object)
-    for i, depth in enumerate(depths):
-        data[i] = np.asarray(depth, dtype=np.float32)
+    """Save GT maps (of different sizes) compressed and pickle-free: every
+    map's float32 values concatenated in ``values`` and their (H, W) in
+    ``shapes`` (N×2); :func:`load_gt_depths` splits them again."""
+    depths = [np.asarray(d, dtype=np.float32) for d in depths]
+    if any(d.ndim != 2 for d in depths):
+        raise ValueError('save_gt_depths: every GT map must be H×W')
+    shapes = np.array([d.shape for d in depths], dtype=np.int64).reshape(-1, 2)
+    values = np.concatenate([d.ravel() for d in depths]) if depths else \
+        np.zeros(0, np.float32)
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    np.savez_compressed(path, data=data)
+    np.savez_compressed(path, values=values, shapes=shapes)
 
 
-def load_gt_depths(path: str) -> np.ndarray:
-    """Load ``gt_depths.npz['data']`` (object array, or N×H×W when all maps
-    share a size) with ``allow_pickle=True`` (quirk Q6)."""
+def load_gt_depths(path: str) -> List[np.ndarray]:
+    """The GT maps of ``path``: depthseg's pickle-free ``values`` +
+    ``shapes`` layout, or the original ``gt_depths.npz['data']`` (an object
+    array, quirk Q6, read by the restricted reader that admits only numpy
+    arrays; or N×H×W when all maps share a size)."""
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'Ground-truth file {path} does not exist. Fix: export it with '
             f'python {EXPORT_TOOL} --data-root <KITTI raw root> --split '
             f'<eigen|eigen_benchmark> --out {path}, or point the metric at '
             'another file with --cfg-options test_evaluator.gt_file=<npz>.')
-    with np.load(path, allow_pickle=True) as z:
-        return z['data']
+    arrays = load_npz(path)
+    if {'values', 'shapes'} <= set(arrays):
+        shapes = arrays['shapes']
+        ends = np.cumsum(shapes.prod(1))
+        if ends[-1:].tolist() not in ([], [arrays['values'].size]):
+            raise ValueError(f'{path}: values holds {arrays["values"].size} '
+                             f'depths but shapes announce {int(ends[-1])}; '
+                             f're-export it with {EXPORT_TOOL}')
+        return [v.reshape(s) for v, s in zip(
+            np.split(arrays['values'], ends[:-1]), shapes)]
+    if 'data' in arrays:
+        return list(arrays['data'])
+    raise KeyError(f'{path}: expected the arrays values + shapes (depthseg) '
+                   f'or data (Monodepth2), found {sorted(arrays)}; export '
+                   f'the GT with {EXPORT_TOOL}')
 
 
 def load_pred_disps(path: str) -> np.ndarray:
@@ -202,12 +222,19 @@ class DepthMetric(BaseMetric):
 
     # ---- inputs ----
     def _check_gt_count(self, needed: int, split: str,
-                        split_file: str = '<split file>') -> None:
+                        split_file: str = '<split file>',
+                        exact: bool = False) -> None:
+        """At least ``needed`` GT maps; exactly ``needed`` with ``exact``
+        (more maps: a GT file of another split, whose map i is not
+        sample i)."""
         available = len(self._gt_depths)
-        if available < needed:
+        if available < needed or (exact and available != needed):
+            more = '' if available < needed else (
+                ' (the GT of another split: its maps would be compared '
+                'with the wrong images)')
             raise ValueError(
                 f'{self.gt_file} holds {available} ground-truth depth maps '
-                f'but {split} has {needed} samples. Fix: re-export the '
+                f'but {split} has {needed} samples{more}. Fix: re-export the '
                 f'ground truth for this split: python {EXPORT_TOOL} '
                 '--data-root <KITTI raw root> --split <eigen|eigen_benchmark>'
                 f' --split-file {split_file} --out {self.gt_file}')
@@ -226,7 +253,8 @@ class DepthMetric(BaseMetric):
             split_file = sample.get('ann_file')
             if split_file and osp.isfile(split_file):
                 self._check_gt_count(_count_split_lines(split_file),
-                                     f'the split {split_file}', split_file)
+                                     f'the split {split_file}', split_file,
+                                     exact=True)
         idx = sample['sample_idx']
         self._check_gt_count(idx + 1, f'the evaluated split (sample_idx '
                              f'{idx})')
@@ -347,7 +375,8 @@ class DepthMetric(BaseMetric):
         if self.gt_file is not None and not self.format_only:
             self._gt_depths = load_gt_depths(self.gt_file)
             self._check_gt_count(
-                num, f'the disparity file {self.pred_disps_file}')
+                num, f'the disparity file {self.pred_disps_file}',
+                exact=True)
         for idx in range(num):
             self.process(None, [dict(sample_idx=idx,
                                      depth_scale=depth_scale)])

@@ -7,13 +7,14 @@ from mmengine.structures import PixelData
 from torch import Tensor
 
 from depthseg.models.losses.feature_losses import autoencoder_loss_terms
+from depthseg.models.utils.nonfinite import NonFiniteGuardMixin
 from depthseg.registry import MODELS
 
 INPUT_KEYS = ('color', 'color_aug')
 
 
 @MODELS.register_module()
-class FeatDepthAutoEncoderModel(BaseModel):
+class FeatDepthAutoEncoderModel(NonFiniteGuardMixin, BaseModel):
     """FeatureNet trained on single frames with reconstruction and feature
     regularisation losses (spec §3.2).
 

@@ -7,17 +7,15 @@ classification head (no ``incre_modules``, ``downsamp_modules``,
 HRNet-Image-Classification code, so the ImageNet file and BDEdepth's
 ``ckpt["encoder"]`` load after adding / removing a prefix only.
 """
-import os
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from depthseg.registry import MODELS
-from depthseg.utils.checkpoint import check_pretrained_state
+from .base_encoder import PretrainedEncoder
 
 #: HRNet-W18 stage configuration: (num_modules, num_blocks, num_channels).
 HRNET_W18_STAGES = {
@@ -235,22 +233,14 @@ class HighResolutionNet(nn.Module):
         return [stem1] + y_list
 
 
-def read_hrnet_imagenet(path: str) -> Dict[str, Tensor]:
-    """The backbone part of an HRNet-W18-C ImageNet checkpoint.
+def hrnet_imagenet_state(state: Any, path: str) -> Dict[str, Tensor]:
+    """The backbone part of the HRNet-W18-C ImageNet checkpoint ``state``
+    read from ``path``.
 
     Accepts a plain state dict or ``{'state_dict' | 'model': ...}``, strips a
     ``module.`` prefix and drops the classification-head keys
     (:data:`HRNET_HEAD_PREFIXES`).
     """
-    path = os.path.expanduser(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f'HRNetEncoder: pretrained file {path!r} does not exist. Fix: '
-            f'download {HRNET_IMAGENET_FILE} (HRNet-Image-Classification, '
-            f'HRNet-W18-C with cut-mix) and set model.depth_encoder.'
-            f"pretrained='/path/to/{HRNET_IMAGENET_FILE}' in the config, or "
-            'train from scratch with pretrained=None.')
-    state = torch.load(path, map_location='cpu', weights_only=True)
     for key in ('state_dict', 'model'):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
@@ -266,7 +256,7 @@ def read_hrnet_imagenet(path: str) -> Dict[str, Tensor]:
 
 
 @MODELS.register_module()
-class HRNetEncoder(BaseModule):
+class HRNetEncoder(PretrainedEncoder):
     """BDEdepth HRNet18 depth encoder (spec §6.2).
 
     ``encoder`` is the HRNet-W18 backbone; ``context_conv`` (3×3, stride 1,
@@ -290,16 +280,12 @@ class HRNetEncoder(BaseModule):
 
     def __init__(self, pretrained: Optional[str] = None,
                  norm_eval: bool = False, init_cfg=None):
-        super().__init__(init_cfg)
-        if pretrained is not None and init_cfg is not None:
-            raise ValueError('HRNetEncoder: set either `pretrained` or '
-                             '`init_cfg`, not both.')
+        super().__init__(pretrained, init_cfg)
         if pretrained == 'imagenet':
             raise ValueError(
                 "HRNetEncoder: pretrained='imagenet' is not downloadable; "
                 f'give the local path of {HRNET_IMAGENET_FILE} '
                 '(HRNet-Image-Classification) or None.')
-        self.pretrained = pretrained
         self.norm_eval = norm_eval
         self.encoder = HighResolutionNet()
         self.num_ch_enc = self.encoder.num_ch_enc
@@ -313,19 +299,16 @@ class HRNetEncoder(BaseModule):
             self.context_bn.weight.copy_(self.encoder.bn1.weight)
             self.context_bn.bias.copy_(self.encoder.bn1.bias)
 
-    def init_weights(self):
-        """Apply ``init_cfg``, then load ``pretrained`` once."""
-        load = self.pretrained is not None and not self.is_init
-        super().init_weights()
-        if load:
-            self.load_pretrained(self.pretrained)
-
     def load_pretrained(self, path: str) -> None:
-        state = read_hrnet_imagenet(path)
-        check_pretrained_state(self.encoder, state, 'HRNetEncoder',
-                               f'file {path!r}',
-                               f'HRNet-W18-C, {HRNET_IMAGENET_FILE}')
-        self.encoder.load_state_dict(state)
+        path = self.pretrained_file(
+            path, f'Fix: download {HRNET_IMAGENET_FILE} '
+            '(HRNet-Image-Classification, HRNet-W18-C with cut-mix) and set '
+            f"model.depth_encoder.pretrained='/path/to/{HRNET_IMAGENET_FILE}'"
+            ' in the config, or train from scratch with pretrained=None.')
+        state = hrnet_imagenet_state(self.read_pretrained(path), path)
+        self.load_checked(self.encoder, state, 'HRNetEncoder',
+                          f'file {path!r}',
+                          f'HRNet-W18-C, {HRNET_IMAGENET_FILE}')
         self._clone_context()
 
     def train(self, mode: bool = True):

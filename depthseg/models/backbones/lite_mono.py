@@ -1,16 +1,14 @@
 """Lite-Mono encoder (Zhang et al., CVPR 2023) as used by FUMET (spec §5)."""
 import math
-import os
-import pickle
-import warnings
 from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from depthseg.models.utils.layers import DropPath
 from depthseg.registry import MODELS
+from .base_encoder import PretrainedEncoder
 
 # model -> (channels, blocks per stage, {(height, width): dilations})
 LITE_MONO_ARCHS = {
@@ -31,43 +29,6 @@ LITE_MONO_ARCHS = {
         (320, 1024): [[1, 2, 3], [1, 2, 3], [1, 2, 3, 1, 2, 3, 2, 4, 6]],
     }),
 }
-
-
-def drop_path(x: Tensor, drop_prob: float = 0., training: bool = False
-              ) -> Tensor:
-    """Stochastic depth per sample (timm's ``drop_path``): zero the residual
-    branch of a sample with probability ``drop_prob``, scale the kept ones
-    by 1 / (1 - drop_prob)."""
-    if drop_prob == 0. or not training:
-        return x
-    keep = 1 - drop_prob
-    mask = x.new_empty((x.shape[0], ) + (1, ) * (x.ndim - 1)).bernoulli_(keep)
-    return x * mask / keep
-
-
-class DropPath(nn.Module):
-    """Module form of :func:`drop_path` (no parameters)."""
-
-    def __init__(self, drop_prob: float = 0.):
-        super().__init__()
-        self.drop_prob = drop_prob
-
-    def forward(self, x: Tensor) -> Tensor:
-        return drop_path(x, self.drop_prob, self.training)
-
-    def extra_repr(self) -> str:
-        return f'drop_prob={self.drop_prob}'
-
-
-def torch_load_trusted(path: str, owner: str) -> dict:
-    """``torch.load`` a local file, weights-only where the file allows (else
-    fully unpickled, with a warning: load only trusted files)."""
-    try:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError:
-        warnings.warn(f'{owner}: {path!r} holds more than tensors and is '
-                      'fully unpickled; load only files you trust')
-        return torch.load(path, map_location='cpu', weights_only=False)
 
 
 class LayerNorm(nn.Module):
@@ -298,7 +259,7 @@ class AvgPool(nn.Module):
 
 
 @MODELS.register_module()
-class LiteMono(BaseModule):
+class LiteMono(PretrainedEncoder):
     """Lite-Mono encoder: 3 stages of CDC blocks ending in an LGFI block.
 
     Args:
@@ -347,10 +308,7 @@ class LiteMono(BaseModule):
                  heads: Sequence[int] = (8, 8, 8),
                  use_pos_embd_xca: Sequence[bool] = (True, False, False),
                  pretrained: Optional[str] = None, init_cfg=None):
-        super().__init__(init_cfg)
-        if pretrained is not None and init_cfg is not None:
-            raise ValueError('LiteMono: set either `pretrained` or '
-                             '`init_cfg`, not both')
+        super().__init__(pretrained, init_cfg)
         if model not in LITE_MONO_ARCHS:
             raise ValueError(f'LiteMono: model must be one of '
                              f'{list(LITE_MONO_ARCHS)}, got {model!r}')
@@ -370,7 +328,6 @@ class LiteMono(BaseModule):
         self.depth = list(depths)
         self.dilation = dilation_table[(height, width)]
         self.num_ch_enc = list(dims)
-        self.pretrained = pretrained
 
         self.downsample_layers = nn.ModuleList()
         self.downsample_layers.append(nn.Sequential(
@@ -418,28 +375,18 @@ class LiteMono(BaseModule):
             nn.init.constant_(m.weight, 1.)
             nn.init.constant_(m.bias, 0.)
 
-    def init_weights(self):
-        """Apply ``init_cfg`` (mmengine), then load ``pretrained`` once."""
-        load = self.pretrained is not None and not self.is_init
-        super().init_weights()
-        if load:
-            self.load_pretrained(self.pretrained)
-
     def load_pretrained(self, path: str):
         """Load Lite-Mono ImageNet weights as FUMET does (see class doc).
 
         Raises FileNotFoundError for a missing file and RuntimeError when
         no tensor of the file fits the encoder.
         """
-        path = os.path.expanduser(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f'LiteMono: pretrained file {path!r} does not exist. '
-                f'Download the Lite-Mono ImageNet weights '
-                f'(lite-mono-pretrain.pth, see the Lite-Mono README) there, '
-                f'set model.depth_encoder.pretrained to its path, or train '
-                f'from scratch with model.depth_encoder.pretrained=None.')
-        ckpt = torch_load_trusted(path, 'LiteMono')
+        path = self.pretrained_file(
+            path, 'Download the Lite-Mono ImageNet weights '
+            '(lite-mono-pretrain.pth, see the Lite-Mono README) there, set '
+            'model.depth_encoder.pretrained to its path, or train from '
+            'scratch with model.depth_encoder.pretrained=None.')
+        ckpt = self.read_pretrained(path)
         state = ckpt.get('model', ckpt) if isinstance(ckpt, dict) else ckpt
         own = self.state_dict()
         load = {

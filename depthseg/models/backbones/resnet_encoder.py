@@ -4,13 +4,12 @@ from typing import List, Optional
 
 import torch
 import torchvision.models as tvm
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from depthseg.registry import MODELS
-from depthseg.utils.checkpoint import check_pretrained_state
+from .base_encoder import PretrainedEncoder
 
 # depth -> (block, blocks per stage, torchvision V1 ImageNet weights)
 RESNET_ARCHS = {
@@ -49,7 +48,7 @@ class ResNetMultiImageInput(tvm.ResNet):
 
 
 @MODELS.register_module()
-class ResnetEncoder(BaseModule):
+class ResnetEncoder(PretrainedEncoder):
     """Monodepth2 ResNet encoder returning 5 feature maps.
 
     Args:
@@ -74,31 +73,19 @@ class ResnetEncoder(BaseModule):
     def __init__(self, depth: int = 18, num_input_images: int = 1,
                  pretrained: Optional[str] = 'imagenet',
                  norm_eval: bool = False, init_cfg=None):
-        super().__init__(init_cfg)
-        if pretrained is not None and init_cfg is not None:
-            raise ValueError('ResnetEncoder: set either `pretrained` or '
-                             '`init_cfg`, not both (use pretrained=None with '
-                             'an init_cfg).')
+        super().__init__(pretrained, init_cfg)
         self.num_ch_enc = resnet_num_ch_enc(depth)
         if num_input_images > 1 and depth not in MULTI_IMAGE_DEPTHS:
             raise ValueError(f'ResnetEncoder: num_input_images > 1 needs a '
                              f'depth in {MULTI_IMAGE_DEPTHS}, got {depth}')
         self.depth = depth
         self.num_input_images = num_input_images
-        self.pretrained = pretrained
         self.norm_eval = norm_eval
         block, layers, _ = RESNET_ARCHS[depth]
         self.encoder = ResNetMultiImageInput(block, layers, num_input_images)
         # kept for checkpoint compatibility, never used: frozen so that
         # optimisers and DDP do not wait for its gradients
         self.encoder.fc.requires_grad_(False)
-
-    def init_weights(self):
-        """Apply ``init_cfg`` (mmengine), then load ``pretrained`` once."""
-        load = self.pretrained is not None and not self.is_init
-        super().init_weights()
-        if load:
-            self.load_pretrained(self.pretrained)
 
     def load_pretrained(self, pretrained: str):
         """Load ImageNet (``'imagenet'``) or file weights into ``encoder``.
@@ -109,32 +96,34 @@ class ResnetEncoder(BaseModule):
         if pretrained == 'imagenet':
             state, source = self._fetch_imagenet(), 'the ImageNet download'
         else:
-            path = os.path.expanduser(pretrained)
-            if not os.path.isfile(path):
-                raise FileNotFoundError(
-                    f'ResnetEncoder: pretrained file {path!r} does not exist. '
-                    f"Use pretrained='imagenet', a torchvision ResNet state "
-                    f'dict file, or pretrained=None (random init).')
-            state = torch.load(path, map_location='cpu', weights_only=True)
+            path = self.pretrained_file(
+                pretrained, "Use pretrained='imagenet', a torchvision ResNet "
+                'state dict file, or pretrained=None (random init).')
+            state = self.read_pretrained(path)
             source = f'file {path!r}'
         weight = state.get('conv1.weight')
         n = self.num_input_images
         if n > 1 and weight is not None and weight.shape[1] == 3:
             state['conv1.weight'] = torch.cat([weight] * n, 1) / n
-        check_pretrained_state(
+        self.load_checked(
             self.encoder, state,
             f'ResnetEncoder(depth={self.depth}, num_input_images='
             f'{self.num_input_images})', source,
             f'a torchvision ResNet{self.depth} state dict',
             fill_bn_counters=True)
-        self.encoder.load_state_dict(state)
 
     def _fetch_imagenet(self) -> dict:
         """torchvision V1 ImageNet state dict (hub cache, else download)."""
         url = RESNET_ARCHS[self.depth][2].url
         try:
-            return torch.hub.load_state_dict_from_url(
-                url, map_location='cpu', check_hash=True, weights_only=True)
+            name = os.path.basename(url)
+            path = os.path.join(torch.hub.get_dir(), 'checkpoints', name)
+            if not os.path.isfile(path):
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                torch.hub.download_url_to_file(
+                    url, path,
+                    hash_prefix=torch.hub.HASH_REGEX.search(name).group(1))
+            return self.read_pretrained(path)
         except OSError as err:  # includes URLError and socket errors
             cache = os.path.join(torch.hub.get_dir(), 'checkpoints')
             name = os.path.basename(url)

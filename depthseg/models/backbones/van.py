@@ -6,17 +6,15 @@ repositories, registered there as the timm model ``van_small``); timm is
 not needed.
 """
 import math
-import os
 from functools import partial
 from typing import List, Optional
 
 import torch
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from depthseg.models.utils.layers import DropPath
 from depthseg.registry import MODELS
-from depthseg.utils.checkpoint import check_pretrained_state
-from .lite_mono import DropPath, torch_load_trusted
+from .base_encoder import PretrainedEncoder
 
 # size -> (embed dims, MLP ratios, blocks per stage)
 VAN_ARCHS = {
@@ -204,7 +202,7 @@ class VAN(nn.Module):
 
 
 @MODELS.register_module()
-class VANEncoder(BaseModule):
+class VANEncoder(PretrainedEncoder):
     """VADepth's VAN encoder returning 4 feature maps.
 
     Args:
@@ -239,27 +237,16 @@ class VANEncoder(BaseModule):
                  pretrained: Optional[str] = None,
                  drop_path_rate: float = 0.1, drop_rate: float = 0.,
                  init_cfg=None):
-        super().__init__(init_cfg)
-        if pretrained is not None and init_cfg is not None:
-            raise ValueError('VANEncoder: set either `pretrained` or '
-                             '`init_cfg`, not both')
+        super().__init__(pretrained, init_cfg)
         if size not in VAN_ARCHS:
             raise ValueError(f'VANEncoder: size must be one of '
                              f'{list(VAN_ARCHS)}, got {size!r}')
         dims, mlp_ratios, depths = VAN_ARCHS[size]
         self.size = size
         self.num_ch_enc = list(dims)
-        self.pretrained = pretrained
         self.encoder = VAN(embed_dims=dims, mlp_ratios=mlp_ratios,
                            depths=depths, drop_rate=drop_rate,
                            drop_path_rate=drop_path_rate)
-
-    def init_weights(self):
-        """Apply ``init_cfg`` (mmengine), then load ``pretrained`` once."""
-        load = self.pretrained is not None and not self.is_init
-        super().init_weights()
-        if load:
-            self.load_pretrained(self.pretrained)
 
     def load_pretrained(self, path: str):
         """Load VAN ImageNet weights into ``encoder`` (see class doc).
@@ -268,23 +255,18 @@ class VANEncoder(BaseModule):
         to train without it) or RuntimeError listing mismatched keys.
         """
         name = VAN_WEIGHTS[self.size]
-        path = os.path.expanduser(path)
-        if not os.path.isfile(path):
-            url = VAN_URL.format(self.size.capitalize(), name)
-            raise FileNotFoundError(
-                f'VANEncoder: pretrained file {path!r} does not exist. '
-                f'Download the VAN-{self.size} ImageNet weights ({name}, '
-                f'{url}) and set model.depth_encoder.pretrained to its local '
-                f'path, or train from scratch with '
-                f'model.depth_encoder.pretrained=None.')
-        ckpt = torch_load_trusted(path, 'VANEncoder')
+        url = VAN_URL.format(self.size.capitalize(), name)
+        path = self.pretrained_file(
+            path, f'Download the VAN-{self.size} ImageNet weights ({name}, '
+            f'{url}) and set model.depth_encoder.pretrained to its local '
+            'path, or train from scratch with '
+            'model.depth_encoder.pretrained=None.')
+        ckpt = self.read_pretrained(path)
         state = ckpt.get('state_dict', ckpt)
         state = {k: v for k, v in state.items() if not k.startswith('head.')}
-        check_pretrained_state(self.encoder, state,
-                               f'VANEncoder({self.size!r})', repr(path),
-                               f"the VAN authors' {name}",
-                               fill_bn_counters=True)
-        self.encoder.load_state_dict(state)
+        self.load_checked(self.encoder, state, f'VANEncoder({self.size!r})',
+                          repr(path), f"the VAN authors' {name}",
+                          fill_bn_counters=True)
 
     def forward(self, img: Tensor) -> List[Tensor]:
         """img: B×3×H×W in [0, 1] -> 4 features at H/4 … H/32."""

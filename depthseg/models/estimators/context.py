@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from depthseg.models.utils.geometry import backproject, disp_to_depth, project
+from depthseg.models.utils.sampling import safe_grid_sample
 
 
 class LazyDict(dict):
@@ -43,6 +44,12 @@ class DepthContext:
             (e.g. a feature map's), from the scale-s disparity resized to
             that size and the intrinsics of that resolution.
         state: scratch space plugins use to share results (masks, errors).
+        photometric_overrides: extension point of the photometric loss:
+            callables ``fn(ctx, s, to_optimise, reprojection, won) ->
+            to_optimise`` (B×H×W minimum, B×S×H×W reprojection errors,
+            B×H×W 1 where a reprojection beat the identity) applied in
+            order to the auto-masked minimum; plugins register them in
+            ``prepare(ctx)``.
         name: ``'ori'`` for the original view, the view's name otherwise.
         views: ``{name: ViewContext}`` of the augmented views (original
             context only).
@@ -72,6 +79,7 @@ class DepthContext:
         self.align_corners = align_corners
         self.padding_mode = padding_mode
         self.state = {}
+        self.photometric_overrides = []
         self.views = {}
         self.depth = LazyDict(self._depth)
         self.poses = LazyDict(self._pose)
@@ -122,9 +130,10 @@ class DepthContext:
 
     def _warp(self, key) -> Tensor:
         f, s = key
-        return F.grid_sample(self.source(f, s), self.grids[f, s],
-                             mode='bilinear', padding_mode=self.padding_mode,
-                             align_corners=self.align_corners)
+        return safe_grid_sample(self.source(f, s), self.grids[f, s],
+                                mode='bilinear',
+                                padding_mode=self.padding_mode,
+                                align_corners=self.align_corners)
 
     # --- geometry at an arbitrary resolution (feature maps) ---------------
 
@@ -178,9 +187,9 @@ class DepthContext:
         if source.shape[-2:] != grid.shape[1:3]:
             raise ValueError(f'resample: map {tuple(source.shape)} and grid '
                              f'{tuple(grid.shape)} sizes differ')
-        return F.grid_sample(source, grid, mode='bilinear',
-                             padding_mode=self.padding_mode,
-                             align_corners=self.align_corners)
+        return safe_grid_sample(source, grid, mode='bilinear',
+                                padding_mode=self.padding_mode,
+                                align_corners=self.align_corners)
 
     def _depth_at(self, key) -> Tensor:
         s, size = key

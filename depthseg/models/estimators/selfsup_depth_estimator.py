@@ -1,13 +1,15 @@
 """The one self-supervised depth pipeline every method plugs into."""
-from typing import Dict, List, Optional, Sequence
+from typing import (Dict, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import torch
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, ModuleList
 from mmengine.structures import PixelData
 from torch import Tensor, nn
 
-from depthseg.evaluation.functional import batch_post_process_disparity
 from depthseg.models.utils.geometry import disp_to_depth
+from depthseg.models.utils.nonfinite import NonFiniteGuardMixin
+from depthseg.models.utils.post_process import batch_post_process_disparity
 from depthseg.registry import MODELS
 from depthseg.structures import DepthDataSample
 from .context import DepthContext, ViewContext
@@ -15,9 +17,29 @@ from .context import DepthContext, ViewContext
 #: Names of view groups in a loss plugin's ``views``.
 VIEW_GROUPS = ('all', 'original', 'augmented')
 
+#: ``losses`` / ``views`` of the estimator: configs keyed by name, or a list
+PluginSpecs = Union[Mapping[str, Optional[dict]], Sequence[dict]]
+
+
+def keyed_plugins(specs: PluginSpecs, what: str) -> List[Tuple[str, dict]]:
+    """``(name, config)`` pairs in order; ``None`` entries (dropped by a
+    config) are left out; a list gets the names ``'0'``, ``'1'``, ..."""
+    items = specs.items() if isinstance(specs, Mapping) else (
+        (str(i), cfg) for i, cfg in enumerate(specs))
+    pairs = []
+    for key, cfg in items:
+        if cfg is None:
+            continue
+        if not isinstance(cfg, Mapping) or 'type' not in cfg:
+            raise ValueError(
+                f'model.{what}.{key} must be a plugin config with a type '
+                f'(or None to drop it), got {cfg!r}')
+        pairs.append((key, dict(cfg)))
+    return pairs
+
 
 @MODELS.register_module()
-class SelfSupDepthEstimator(BaseModel):
+class SelfSupDepthEstimator(NonFiniteGuardMixin, BaseModel):
     """Depth net -> pose net -> view synthesis (lazy context) -> loss plugins.
 
     The estimator knows no method: methods are the networks, the loss
@@ -28,15 +50,30 @@ class SelfSupDepthEstimator(BaseModel):
             decoder returns ``{s: B×1×H/2^s×W/2^s}`` sigmoid disparities.
         pose_net: config of a pose network (``forward(images, frame_ids)``
             and ``to_matrix(params, depth)``); None for stereo-only training.
-        losses: loss plugin configs; each ``forward(ctx) -> {name: value}``
-            (``loss*`` names are summed, others only logged); a plugin's
-            optional ``prepare(ctx)`` runs before every plugin's forward.
-            With views, a config may carry ``views``: the views the plugin
-            is applied to, ``'all'``, ``'original'``, ``'augmented'`` or a
-            list of names (``'ori'`` = the original view); default the
-            plugin class's ``default_views`` (``'all'`` when absent).
-        views: view configs (``depthseg.models.views``, e.g. BDEdepth's
-            ``ResizeCropView`` and ``PatchReshuffleView``). Each view's
+        losses: loss plugin configs keyed by a short name
+            (``dict(photometric=dict(type='PhotometricLoss'), ...)``), so a
+            config adds a plugin with one entry, drops one with
+            ``name=None`` and changes one field with ``name=dict(field=v)``
+            (mmengine merges dicts). Plugins run in the dict's order: the
+            base config's entries first, then each child config's new
+            entries in the order written; the i-th plugin's weights and
+            buffers are ``losses.<i>.*`` in checkpoints. Each plugin's
+            ``forward(ctx) -> {name: value}`` (``loss*`` names are summed,
+            others only logged); its optional ``prepare(ctx)`` runs before
+            every plugin's forward (e.g. to register a
+            ``ctx.photometric_overrides`` entry), and its optional
+            ``plugin_hooks()`` lists the hook configs it needs
+            (:meth:`plugin_hooks`). With views, a config may carry
+            ``views``: the views the plugin is applied to, ``'all'``,
+            ``'original'``, ``'augmented'`` or a list of names (``'ori'`` =
+            the original view); default the plugin class's
+            ``default_views`` (``'all'`` when absent). A list of configs is
+            accepted too (names ``'0'``, ``'1'``, ...).
+        views: view configs keyed by the view's name (the key is the
+            view's ``name``: the suffix of its logged terms), e.g.
+            BDEdepth's ``ResizeCropView`` and ``PatchReshuffleView``
+            (``depthseg.models.views``); a list of configs with ``name``
+            is accepted too. Each view's
             augmented target gets its own depth-net pass and its own
             context (a ``ViewContext``: the view's batch, restored
             disparity and transformed poses; poses come from one pose-net
@@ -64,8 +101,8 @@ class SelfSupDepthEstimator(BaseModel):
 
     def __init__(self, depth_encoder: dict, depth_decoder: dict,
                  pose_net: Optional[dict] = None,
-                 losses: Sequence[dict] = (),
-                 views: Sequence[dict] = (),
+                 losses: PluginSpecs = (),
+                 views: PluginSpecs = (),
                  frame_ids: Sequence = (0, -1, 1),
                  scales: Sequence[int] = (0, 1, 2, 3),
                  min_depth: float = 0.1, max_depth: float = 100.,
@@ -106,14 +143,21 @@ class SelfSupDepthEstimator(BaseModel):
         if self.test_cfg['predict_pose'] and self.pose_net is None:
             raise ValueError('test_cfg.predict_pose needs a pose_net and '
                              'temporal frame_ids (e.g. [0, -1, 1])')
-        self.views = nn.ModuleList(MODELS.build(cfg) for cfg in views)
+        # mmengine's ModuleList: model.init_weights() reaches the plugins
+        # (e.g. FeatureMetricLoss loads its autoencoder there)
+        self.views = ModuleList(
+            MODELS.build(dict(cfg, name=cfg.get('name', key)) if isinstance(
+                views, Mapping) else cfg)
+            for key, cfg in keyed_plugins(views, 'views'))
         names = ['ori'] + [view.name for view in self.views]
         if len(set(names)) != len(names):
             raise ValueError(f'view names must be unique and not ori, got '
                              f'{names[1:]}')
-        losses = [dict(cfg) for cfg in losses]
-        applies = [cfg.pop('views', None) for cfg in losses]
-        self.losses = nn.ModuleList(MODELS.build(cfg) for cfg in losses)
+        losses = [(key, dict(cfg)) for key, cfg in keyed_plugins(
+            losses, 'losses')]
+        self.loss_names = [key for key, _ in losses]
+        applies = [cfg.pop('views', None) for _, cfg in losses]
+        self.losses = ModuleList(MODELS.build(cfg) for _, cfg in losses)
         self.loss_views = [
             self._resolve_views(loss, spec, names)
             for loss, spec in zip(self.losses, applies)
@@ -121,6 +165,18 @@ class SelfSupDepthEstimator(BaseModel):
         # set by DepthVisualizationHook: keep the last training context
         self.keep_context = False
         self.last_context = None
+
+    def plugin_hooks(self) -> List[dict]:
+        """Hook configs the loss plugins and views declare
+        (``plugin_hooks()``), one per hook type, in plugin order; the
+        :class:`~depthseg.engine.DepthRunner` registers those the config
+        does not configure itself."""
+        hooks = {}
+        for plugin in [*self.losses, *self.views]:
+            declare = getattr(plugin, 'plugin_hooks', None)
+            for cfg in (declare() if callable(declare) else ()):
+                hooks.setdefault(cfg['type'], dict(cfg))
+        return list(hooks.values())
 
     @staticmethod
     def _resolve_views(loss: nn.Module, spec, names: List[str]) -> tuple:

@@ -1,13 +1,15 @@
 from .consistency import ViewConsistencyLoss, si_log_loss, si_log_per_image
-from .feature_losses import (autoencoder_loss_terms, charbonnier,
-                             edge_aware_terms, feature_regularization,
+from .feature_losses import (autoencoder_loss_terms, feature_regularization,
                              reconstruction_targets)
 from .feature_metric import FeatureMetricLoss, feature_metric_min
+from .functional import (charbonnier, edge_aware_smoothness,
+                         edge_aware_terms, mean_normalise, reprojection_error,
+                         ssim_loss)
 from .metric_scale import CameraHeightLoss, CarHeightLoss, road_cars
-from .photometric import (PhotometricLoss, automask_min, reprojection_error,
-                          road_override_min)
-from .smoothness import SmoothnessLoss, edge_aware_smoothness, mean_normalise
-from .ssim import ssim_loss
+from .photometric import PhotometricLoss, automask_min
+from .plugin import LossPlugin
+from .road_override import RoadMaskingOverride, road_override_min
+from .smoothness import SmoothnessLoss
 
 __all__ = [
     'PhotometricLoss', 'SmoothnessLoss', 'CarHeightLoss', 'CameraHeightLoss',
@@ -16,5 +18,5 @@ __all__ = [
     'FeatureMetricLoss', 'feature_metric_min', 'charbonnier',
     'edge_aware_terms', 'feature_regularization', 'autoencoder_loss_terms',
     'reconstruction_targets', 'ViewConsistencyLoss', 'si_log_loss',
-    'si_log_per_image'
+    'si_log_per_image', 'LossPlugin', 'RoadMaskingOverride'
 ]

@@ -1,87 +1,18 @@
 """FeatDepth's pure loss functions (spec ``featdepth.md`` §2.4–2.6, §3.2, §6).
 
-* :func:`charbonnier`: the robust L1 ``sqrt(d² + eps)``;
-* :func:`edge_aware_terms`: first- (S1) and second-order (S2) edge-aware
-  gradient terms of a map against an image area-resized to the map's size;
 * :func:`feature_regularization`: the autoencoder's ``−dis·S1 + cvt·S2``;
 * :func:`autoencoder_loss_terms`: every term of the FeatureNet loss
   (stand-alone autoencoder or the joint model's copy).
+
+The shared math (``charbonnier``, ``edge_aware_terms``,
+``reprojection_error``) lives in :mod:`depthseg.models.losses.functional`.
 """
 from typing import Dict, Sequence, Tuple
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-
-def charbonnier(pred: Tensor, target: Tensor, eps: float = 1e-6) -> Tensor:
-    """Elementwise ``sqrt((target − pred)² + eps)`` (FeatDepth's
-    ``robust_l1``; a zero difference gives ``sqrt(eps)`` = 1e-3, quirk Q30).
-    """
-    return torch.sqrt((target - pred)**2 + eps)
-
-
-def _resize_area(img: Tensor, size) -> Tensor:
-    """B×C×H×W -> B×C×h×w with area interpolation (box means for integer
-    factors); identity when the size already matches."""
-    if tuple(img.shape[-2:]) == tuple(size):
-        return img
-    return F.interpolate(img, size=tuple(size), mode='area')
-
-
-def _mean(x: Tensor) -> Tensor:
-    """Mean over every element; 0 for an empty tensor (maps smaller than 2
-    or 3 pixels in a direction; the original gives NaN, quirk Q29)."""
-    return x.mean() if x.numel() else x.sum()
-
-
-def _dx(x: Tensor) -> Tensor:
-    return x[..., :, 1:] - x[..., :, :-1]
-
-
-def _dy(x: Tensor) -> Tensor:
-    return x[..., 1:, :] - x[..., :-1, :]
-
-
-def edge_aware_terms(x: Tensor, img: Tensor,
-                     alpha: float = 1.0) -> Tuple[Tensor, Tensor]:
-    """First- and second-order edge-aware terms of a map (spec §2.6).
-
-    The image is area-resized to x's size. With forward differences and the
-    weight ``w(G) = exp(−alpha·mean_c|G|)`` (broadcast over x's channels):
-
-    * ``S1 = mean(|∂x x|·w(∂x I)) + mean(|∂y x|·w(∂y I))``
-    * ``S2`` = the same over ∂xx, ∂xy, ∂yx, ∂yy (∂xy ≡ ∂yx, so the mixed
-      term counts twice, quirk Q28).
-
-    Each mean runs over its own tensor; an empty one (a map under 3 pixels
-    in a direction) contributes 0.
-
-    Args:
-        x: B×C×h×w map (disparity or features).
-        img: B×3×H×W image (any size; area-resized to h×w).
-        alpha: edge weight coefficient (1 for features, 0.5 for depth).
-
-    Returns:
-        (S1, S2): scalars.
-    """
-    if x.dim() != 4 or img.dim() != 4 or x.shape[0] != img.shape[0]:
-        raise ValueError(f'edge_aware_terms needs B×C×h×w maps with the '
-                         f'same batch, got {tuple(x.shape)} and '
-                         f'{tuple(img.shape)}')
-    img = _resize_area(img, x.shape[-2:])
-
-    def weight(g: Tensor) -> Tensor:
-        return torch.exp(-alpha * g.abs().mean(1, keepdim=True))
-
-    x_dx, x_dy = _dx(x), _dy(x)
-    i_dx, i_dy = _dx(img), _dy(img)
-    s1 = (_mean(x_dx.abs() * weight(i_dx)) +
-          _mean(x_dy.abs() * weight(i_dy)))
-    pairs = ((_dx(x_dx), _dx(i_dx)), (_dy(x_dx), _dy(i_dx)),
-             (_dx(x_dy), _dx(i_dy)), (_dy(x_dy), _dy(i_dy)))
-    s2 = sum(_mean(d.abs() * weight(g)) for d, g in pairs)
-    return s1, s2
+from .functional import edge_aware_terms, reprojection_error
 
 
 def feature_regularization(
@@ -153,7 +84,6 @@ def autoencoder_loss_terms(features: Sequence[Tensor],
         ``loss`` (mmengine sums only ``loss*`` keys): prefix them when
         returning them from a model.
     """
-    from .photometric import reprojection_error  # avoids an import cycle
     if not features or not recons:
         raise ValueError('autoencoder_loss_terms needs at least one feature '
                          'map and one reconstruction')

@@ -9,7 +9,9 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from depthseg.registry import MODELS
-from .feature_losses import autoencoder_loss_terms, charbonnier
+from depthseg.utils.safe_load import load_checkpoint
+from .feature_losses import autoencoder_loss_terms
+from .functional import charbonnier
 
 #: Values of ``intrinsics`` of :class:`FeatureMetricLoss`.
 FEATURE_INTRINSICS = ('matched', 'full')
@@ -48,8 +50,14 @@ def load_checkpoint_state(module: torch.nn.Module, filename: str,
     """
     if not osp.isfile(filename):
         raise FileNotFoundError(
-            f'autoencoder checkpoint {filename!r} does not exist')
-    ckpt = torch.load(filename, map_location='cpu', weights_only=False)
+            f'autoencoder checkpoint {filename!r} does not exist. Fix: train '
+            'the autoencoder first (e.g. configs/featdepth/'
+            'featdepth_autoencoder_kitti.py) and set `checkpoint` of '
+            'FeatureMetricLoss in the config to its file (the featdepth '
+            'configs show the --cfg-options key). Tests and inference need '
+            'no such file: a trained model\'s checkpoint holds the '
+            'autoencoder.')
+    ckpt = load_checkpoint(filename)
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise KeyError(f'{filename!r} holds no state_dict')
@@ -116,9 +124,14 @@ class FeatureMetricLoss(BaseModule):
         checkpoint: depthseg checkpoint of the trained autoencoder; the
             ``state_dict`` entries under ``checkpoint_prefix`` are loaded
             (all of the module's parameters and buffers must be there).
-            Loaded at construction and again after ``init_weights`` (so a
-            pretrained ``init_cfg`` of the autoencoder cannot overwrite it).
-            None with ``frozen`` warns: a frozen random extractor (Q36).
+            Nothing is read at construction (a config builds without the
+            file): :meth:`init_weights` (``Runner.train``) loads it after
+            the autoencoder's own ``init_weights`` (so a pretrained
+            ``init_cfg`` of the autoencoder cannot overwrite it), and raises
+            ``FileNotFoundError`` naming a missing file. Trained models hold
+            the autoencoder in their own checkpoint (tests, inference).
+            None with ``frozen`` warns in :meth:`init_weights`: a frozen
+            random extractor (Q36).
         checkpoint_prefix: prefix of the autoencoder's entries in the
             checkpoint ('' = the checkpoint of the autoencoder model itself).
         frozen: freeze the autoencoder (see above).
@@ -178,22 +191,21 @@ class FeatureMetricLoss(BaseModule):
                 '{s: reconstruction}')
         self.autoencoder_loss_weight = autoencoder_loss_weight
         self.dis, self.cvt = dis, cvt
-        if checkpoint is not None:
-            load_checkpoint_state(self.autoencoder, checkpoint,
-                                  checkpoint_prefix)
-        elif frozen:
-            print_log('FeatureMetricLoss: frozen autoencoder without a '
-                      'checkpoint keeps its initial weights',
-                      logger='current', level=30)
         if frozen:
             self.autoencoder.requires_grad_(False)
             self.train(self.training)
 
     def init_weights(self):
+        """Initialise (mmengine, the autoencoder's own ``init_weights``),
+        then load ``checkpoint`` into the autoencoder, at every call."""
         super().init_weights()
         if self.checkpoint is not None:
             load_checkpoint_state(self.autoencoder, self.checkpoint,
                                   self.checkpoint_prefix)
+        elif self.frozen:
+            print_log('FeatureMetricLoss: frozen autoencoder without a '
+                      'checkpoint keeps its initial weights',
+                      logger='current', level=30)
 
     def train(self, mode: bool = True):
         super().train(mode)

@@ -6,18 +6,19 @@ metres, ``n_inst`` B, ``car_frame_idx`` N) and share one selection of the
 road frames and their cars per step (``road_cars``), so they work alone or
 together with any depth net and any other plugin.
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.model import BaseModule
 from torch import Tensor
 
 from depthseg.models.utils.road_geometry import (
-    cam_points, camera_height_terms, car_height_loss, fit_road_planes,
-    h_star_update, horizon_height_ratios, horizon_lines, mask_pixel_heights,
-    outlier_inliers, projected_car_heights, scaled_cam_heights,
-    signed_dist_to_horizon, zero_road_borders)
+    cam_points, fit_road_planes, horizon_height_ratios, horizon_lines,
+    mask_pixel_heights, outlier_inliers, projected_car_heights,
+    scaled_cam_heights, signed_dist_to_horizon, zero_road_borders)
+from depthseg.models.utils.schedules import h_star_update
 from depthseg.registry import MODELS
+from .fumet_functional import camera_height_terms, car_height_loss
+from .plugin import LossPlugin
 
 CAR_KEYS = ('road', 'segms_flat', 'heights_flat', 'n_inst', 'car_frame_idx')
 
@@ -98,8 +99,24 @@ def _zero(ctx) -> Tensor:
     return ctx.disp[ctx.scales[0]].new_zeros(())
 
 
+def epoch_medians(per_rank: list, num_groups: int) -> Tensor:
+    """Per-rank lists of per-scale ``(groups, values)`` -> G×S medians
+    (quantile 0.5, linear interpolation; NaN where a group has none)."""
+    num_scales = len(per_rank[0])
+    out = torch.full((num_groups, num_scales), float('nan'),
+                     dtype=torch.float64)
+    for i in range(num_scales):
+        groups = torch.cat([rank[i][0] for rank in per_rank])
+        values = torch.cat([rank[i][1] for rank in per_rank])
+        for g in range(num_groups):
+            chosen = values[groups == g]
+            if len(chosen):
+                out[g, i] = torch.quantile(chosen, 0.5)
+    return out
+
+
 @MODELS.register_module()
-class CarHeightLoss(BaseModule):
+class CarHeightLoss(LossPlugin):
     """FUMET's rough metric loss: cars of known height fix the scale.
 
     For each car i of prior height H_i (m) spanning ``pix_h_i`` rows, every
@@ -110,8 +127,9 @@ class CarHeightLoss(BaseModule):
     cars left after filtering: the term is 0 (Q6 fix).
 
     Args:
-        loss_weight: weight (1.0); FUMET ramps it down with
-            ``LossWeightScheduleHook``.
+        loss_weight: weight (1.0).
+        weight_schedule: per-epoch ramp of the weight (FUMET: ``log_down``
+            to 0.005 over 20 epochs); see :class:`LossPlugin`.
         min_road_ratio: road area fraction a frame needs to count.
 
     With views (BDEdepth) it applies to the original view only
@@ -119,10 +137,10 @@ class CarHeightLoss(BaseModule):
     """
     default_views = 'original'
 
-    def __init__(self, loss_weight: float = 1.0, min_road_ratio: float = 0.01,
-                 init_cfg=None):
-        super().__init__(init_cfg)
-        self.loss_weight = loss_weight
+    def __init__(self, loss_weight: float = 1.0,
+                 weight_schedule: Optional[dict] = None,
+                 min_road_ratio: float = 0.01, init_cfg=None):
+        super().__init__(loss_weight, weight_schedule, init_cfg)
         self.min_road_ratio = min_road_ratio
 
     def scale_loss(self, ctx, s: int) -> Tensor:
@@ -150,7 +168,7 @@ class CarHeightLoss(BaseModule):
 
 
 @MODELS.register_module()
-class CameraHeightLoss(BaseModule):
+class CameraHeightLoss(LossPlugin):
     """FUMET's fine metric loss, camera-height estimate and outlier test.
 
     Per scale, every road pixel of the back-projected depth gets a camera
@@ -159,16 +177,18 @@ class CameraHeightLoss(BaseModule):
     scale 0 (Q16), averaged over scales. In training it also records, for
     each road frame with cars, a metric camera-height estimate
     ``median_i(H_i/ĥ_i)·median(h)`` (ĥ_i: car height above the frame's road
-    plane), which ``CameraHeightHook`` gathers over ranks at epoch end to
-    update h*.
+    plane); ``EpochEstimatesHook`` (added to the run by the plugin) gathers
+    them over ranks at epoch end and calls :meth:`end_epoch`, which updates
+    h* from their per-group median.
 
     h* is the buffer ``h_star`` (G camera settings × scales, float64; only
     column 0 is used, the others are logged), valid where ``h_star_valid``,
     so it is checkpointed and restored on resume.
 
     Args:
-        loss_weight: weight (0.01); FUMET ramps it up with
-            ``LossWeightScheduleHook``.
+        loss_weight: weight (0.01).
+        weight_schedule: per-epoch ramp of the weight (FUMET: ``log_up``
+            over 20 epochs); see :class:`LossPlugin`.
         scales: the estimator's scales (buffer columns).
         initial_cam_height: start h* here (metres) instead of creating it at
             the end of ``first_update_epoch``.
@@ -186,8 +206,10 @@ class CameraHeightLoss(BaseModule):
     pose-conjugated geometry back-projects to a sheared scene.
     """
     default_views = 'original'
+    required_hooks = (dict(type='EpochEstimatesHook'), )
 
     def __init__(self, loss_weight: float = 0.01,
+                 weight_schedule: Optional[dict] = None,
                  scales: Sequence[int] = (0, 1, 2, 3),
                  initial_cam_height: Optional[float] = None,
                  first_update_epoch: Optional[int] = 1,
@@ -195,8 +217,7 @@ class CameraHeightLoss(BaseModule):
                  remove_outliers: bool = True,
                  outlier_threshold: float = 0.2,
                  min_road_ratio: float = 0.01, init_cfg=None):
-        super().__init__(init_cfg)
-        self.loss_weight = loss_weight
+        super().__init__(loss_weight, weight_schedule, init_cfg)
         self.scales = list(scales)
         self.initial_cam_height = initial_cam_height
         self.first_update_epoch = first_update_epoch
@@ -231,6 +252,25 @@ class CameraHeightLoss(BaseModule):
                         torch.zeros(0, dtype=torch.float64)))
         self.reset_estimates()
         return out
+
+    def end_epoch(self, epoch: int, per_rank: list) -> Tuple[dict, str]:
+        """Update h* from every rank's estimates of epoch ``epoch``
+        (``pop_estimates`` of each rank); returns the scalars to log
+        (``cam_height[_<setting>]_<s>``) and a summary line."""
+        self.update_h_star(epoch, epoch_medians(per_rank,
+                                                self.h_star.shape[0]))
+        scalars = {}
+        for g in range(self.h_star.shape[0]):
+            if not bool(self.h_star_valid[g]):
+                continue
+            suffix = '' if self.h_star.shape[0] == 1 else \
+                f'_{self.cam_settings[g]}'
+            for i, s in enumerate(self.scales):
+                scalars[f'cam_height{suffix}_{s}'] = float(self.h_star[g, i])
+        count = sum(len(rank[0][1]) for rank in per_rank)
+        return scalars, (f'camera height h* = {self.h_star[:, 0].tolist()} '
+                         f'(valid {self.h_star_valid.tolist()}) from {count} '
+                         'frame estimates over all ranks')
 
     def update_h_star(self, epoch: int, epoch_heights: Tensor) -> None:
         """Apply the weighted running-mean rule after epoch ``epoch``.

@@ -6,30 +6,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from depthseg.registry import MODELS
-from .feature_losses import charbonnier
-from .ssim import ssim_loss
-
-#: Values of the ``l1`` argument of :func:`reprojection_error`.
-L1_KINDS = ('abs', 'charbonnier')
-
-
-def reprojection_error(pred: Tensor, target: Tensor, ssim_weight: float = 0.85,
-                       use_ssim: bool = True, l1: str = 'abs') -> Tensor:
-    """``w·mean_c SSIM + (1-w)·mean_c ρ(target, pred)`` -> B×1×H×W.
-
-    ρ is ``|target − pred|`` (``l1='abs'``, Monodepth2) or the Charbonnier
-    ``sqrt((target − pred)² + 1e-6)`` (``'charbonnier'``, FeatDepth).
-    """
-    if l1 == 'abs':
-        l1 = (target - pred).abs().mean(1, keepdim=True)
-    elif l1 == 'charbonnier':
-        l1 = charbonnier(pred, target).mean(1, keepdim=True)
-    else:
-        raise ValueError(f'l1 must be one of {L1_KINDS}, got {l1!r}')
-    if not use_ssim:
-        return l1
-    ssim = ssim_loss(pred, target).mean(1, keepdim=True)
-    return ssim_weight * ssim + (1 - ssim_weight) * l1
+from .functional import L1_KINDS, reprojection_error
 
 
 def automask_min(identity: Optional[Tensor], reprojection: Tensor,
@@ -72,42 +49,6 @@ def automask_min(identity: Optional[Tensor], reprojection: Tensor,
     return to_optimise, idxs, won.float()
 
 
-def road_override_min(to_optimise: Tensor, reprojection: Tensor, won: Tensor,
-                      road: Tensor, static_ratio: float = 0.75) -> Tensor:
-    """FUMET's road-masking override of the auto-masked minimum.
-
-    Args:
-        to_optimise: B×H×W minimum over reprojection and identity errors.
-        reprojection: B×S×H×W reprojection errors.
-        won: B×H×W float, 1 where a reprojection term won.
-        road: B×H×W bool road mask.
-        static_ratio: an image is moving when its auto-masked fraction
-            ``1 - mean(won)`` is below this.
-
-    Returns:
-        B×H×W: on road pixels of moving images the minimum over
-        reprojections only, elsewhere ``to_optimise``.
-    """
-    moving = (1 - won.flatten(1).mean(1)) < static_ratio
-    override = road & moving[:, None, None]
-    return torch.where(override, reprojection.min(1)[0], to_optimise)
-
-
-def road_mask(ctx, like: Tensor) -> Tensor:
-    """The batch's B×H×W road mask, checked against the loss resolution."""
-    road = ctx.inputs.get('road')
-    if road is None:
-        raise KeyError(
-            "PhotometricLoss(road_override=True) needs inputs['road']: add "
-            "LoadCarRoadMasks to the training pipeline")
-    if road.shape != like.shape:
-        raise ValueError(
-            f'road mask {tuple(road.shape)} does not match the photometric '
-            f'loss map {tuple(like.shape)}: the override needs '
-            "multiscale='full' and masks at the training resolution")
-    return road
-
-
 @MODELS.register_module()
 class PhotometricLoss(BaseModule):
     """Monodepth2's minimum-reprojection loss with auto-masking.
@@ -118,13 +59,10 @@ class PhotometricLoss(BaseModule):
     scales. Ablations of the original are switches.
 
     Writes ``ctx.state['automask'][s]`` (B×H×W, 1 where a reprojection won)
-    and ``ctx.state['min_reproj'][s]`` for hooks and other plugins.
-
-    Road-masking override (FUMET ``--disable_road_masking``): an image in
-    which fewer than ``static_ratio`` of the pixels are auto-masked counts as
-    moving; on its road pixels (``inputs['road']``, B×H×W bool) the identity
-    errors are ignored and the minimum is taken over reprojections only, so
-    the low-texture road keeps training the geometry.
+    and ``ctx.state['min_reproj'][s]`` for hooks and other plugins, and
+    shows them in the training pictures (``visuals``). With auto-masking,
+    the callables other plugins put in ``ctx.photometric_overrides`` (e.g.
+    a method's override of the auto-mask) modify the per-pixel minimum.
 
     Args:
         loss_weight: multiplies the value; schedulable.
@@ -136,10 +74,6 @@ class PhotometricLoss(BaseModule):
         noise_scale: std of the tie-break noise added to identity errors
             (1e-5; 0 makes the loss deterministic, e.g. to compare runs
             whose processes draw different random numbers).
-        road_override: apply the road-masking override (needs ``automask``
-            and ``inputs['road']`` at the loss resolution).
-        static_ratio: auto-masked fraction at or above which an image is
-            static (0.75).
         l1: the photometric L1 term: ``'abs'`` (Monodepth2) or
             ``'charbonnier'`` (FeatDepth's ``sqrt(d² + 1e-6)``).
     """
@@ -147,8 +81,7 @@ class PhotometricLoss(BaseModule):
     def __init__(self, loss_weight: float = 1.0, automask: bool = True,
                  avg_reprojection: bool = False, use_ssim: bool = True,
                  ssim_weight: float = 0.85, identity_first: bool = True,
-                 noise_scale: float = 1e-5, road_override: bool = False,
-                 static_ratio: float = 0.75, l1: str = 'abs',
+                 noise_scale: float = 1e-5, l1: str = 'abs',
                  init_cfg=None):
         super().__init__(init_cfg)
         if l1 not in L1_KINDS:
@@ -161,8 +94,6 @@ class PhotometricLoss(BaseModule):
         self.ssim_weight = ssim_weight
         self.identity_first = identity_first
         self.noise_scale = noise_scale
-        self.road_override = road_override
-        self.static_ratio = static_ratio
 
     def error(self, pred: Tensor, target: Tensor) -> Tensor:
         return reprojection_error(pred, target, self.ssim_weight,
@@ -194,11 +125,19 @@ class PhotometricLoss(BaseModule):
             to_optimise, _, won = automask_min(identity, reproj, noise,
                                                self.identity_first,
                                                self.noise_scale)
-            if self.road_override and identity is not None:
-                to_optimise = road_override_min(
-                    to_optimise, reproj, won, road_mask(ctx, to_optimise),
-                    self.static_ratio)
+            if identity is not None:
+                for override in ctx.photometric_overrides:
+                    to_optimise = override(ctx, s, to_optimise, reproj, won)
             automasks[s] = won.detach()
             minima[s] = to_optimise.detach()
             total = total + to_optimise.mean()
         return {'loss_photometric': self.loss_weight * total / len(ctx.scales)}
+
+    def visuals(self, ctx) -> Dict[str, Tuple[Tensor, str]]:
+        """Scale-0 auto-mask and minimum error of the last forward."""
+        pictures = {}
+        if 0 in ctx.state.get('automask', {}):
+            pictures['automask'] = (ctx.state['automask'][0], 'mask')
+        if 0 in ctx.state.get('min_reproj', {}):
+            pictures['min_reproj'] = (ctx.state['min_reproj'][0], 'map')
+        return pictures

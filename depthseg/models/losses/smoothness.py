@@ -1,41 +1,13 @@
 """Edge-aware disparity smoothness."""
 from typing import Dict, Optional, Sequence
 
-import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from depthseg.registry import MODELS
-from .feature_losses import edge_aware_terms
-
-
-def edge_aware_smoothness(disp: Tensor, img: Tensor,
-                          alpha: float = 1.0) -> Tensor:
-    """First-order edge-aware smoothness, summed over the directions
-    ∂ = ∂x, ∂y: ``mean(|∂d|·exp(−a·mean_c|∂I|))``.
-
-    disp: B×1×H×W, img: B×3×H×W (same size). Forward differences; the two
-    means are taken separately. Mean-normalisation is the caller's job.
-    """
-    if disp.shape[-2:] != img.shape[-2:]:
-        raise ValueError(f'smoothness: disparity {tuple(disp.shape)} and '
-                         f'image {tuple(img.shape)} sizes differ')
-    grad_disp_x = (disp[:, :, :, :-1] - disp[:, :, :, 1:]).abs()
-    grad_disp_y = (disp[:, :, :-1, :] - disp[:, :, 1:, :]).abs()
-    grad_img_x = (img[:, :, :, :-1] - img[:, :, :, 1:]).abs().mean(
-        1, keepdim=True)
-    grad_img_y = (img[:, :, :-1, :] - img[:, :, 1:, :]).abs().mean(
-        1, keepdim=True)
-    if alpha != 1.0:
-        grad_img_x, grad_img_y = alpha * grad_img_x, alpha * grad_img_y
-    return ((grad_disp_x * torch.exp(-grad_img_x)).mean() +
-            (grad_disp_y * torch.exp(-grad_img_y)).mean())
-
-
-def mean_normalise(disp: Tensor, eps: float = 1e-7) -> Tensor:
-    """Divide each disparity map by its spatial mean (B×1×H×W)."""
-    return disp / (disp.mean((2, 3), keepdim=True) + eps)
+from .functional import (edge_aware_smoothness, edge_aware_terms,
+                         mean_normalise)
 
 
 #: Values of the ``image_resize`` argument of :class:`SmoothnessLoss`.

@@ -16,8 +16,9 @@ def disp_to_depth(disp: Tensor, min_depth: float = 0.1,
                   max_depth: float = 100.) -> Tuple[Tensor, Tensor]:
     """Sigmoid disparity (0..1) to (scaled disparity, depth).
 
-    scaled = 1/max_depth + (1/min_depth - 1/max_depth) * disp, depth = 1/scaled,
-    so depth lies in [min_depth, max_depth] (units of the training baseline).
+    scaled = 1/max_depth + (1/min_depth - 1/max_depth) * disp,
+    depth = 1/scaled, so depth lies in [min_depth, max_depth] (units of
+    the training baseline).
     """
     min_disp = 1 / max_depth
     max_disp = 1 / min_depth

@@ -1,4 +1,5 @@
-"""Monodepth2 building blocks (spec §3.2); names match the original keys."""
+"""Shared building blocks: Monodepth2's (spec §3.2; names match the original
+keys) and the stochastic depth of the Lite-Mono and VAN encoders."""
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -34,3 +35,34 @@ class ConvBlock(nn.Module):
 def upsample(x: Tensor) -> Tensor:
     """Nearest-neighbour ×2 upsampling: B×C×H×W -> B×C×2H×2W."""
     return F.interpolate(x, scale_factor=2, mode='nearest')
+
+
+def drop_path(x: Tensor, drop_prob: float = 0., training: bool = False
+              ) -> Tensor:
+    """Stochastic depth per sample (timm's ``drop_path``): zero the residual
+    branch of a sample with probability ``drop_prob``, scale the kept ones
+    by 1 / (1 - drop_prob)."""
+    if drop_prob == 0. or not training:
+        return x
+    keep = 1 - drop_prob
+    mask = x.new_empty((x.shape[0], ) + (1, ) * (x.ndim - 1)).bernoulli_(keep)
+    return x * mask / keep
+
+
+class DropPath(nn.Module):
+    """Module form of :func:`drop_path` (no parameters).
+
+    Not mmcv's ``DropPath``: that one draws ``floor(keep + rand)`` instead of
+    ``bernoulli_(keep)`` and computes ``x / keep · mask`` (other random
+    numbers, other rounding) and defaults to ``drop_prob=0.1``.
+    """
+
+    def __init__(self, drop_prob: float = 0.):
+        super().__init__()
+        self.drop_prob = drop_prob
+
+    def forward(self, x: Tensor) -> Tensor:
+        return drop_path(x, self.drop_prob, self.training)
+
+    def extra_repr(self) -> str:
+        return f'drop_prob={self.drop_prob}'

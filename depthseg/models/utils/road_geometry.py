@@ -1,10 +1,12 @@
 """Road and car geometry of FUMET (metric scale from camera height).
 
-Pure, vectorised tensor functions: per-pixel road normals and camera heights,
-the fine (camera-height) and rough (car-height) metric losses, the
-least-squares road plane, its horizon line and the horizon outlier test, car
-heights above the road plane, per-frame metric camera heights, the per-epoch
-pseudo-label (h*) rule and the logarithmic loss-weight ramps.
+Pure, vectorised tensor functions: camera points, per-pixel road normals and
+camera heights, the least-squares road plane, its horizon line and the
+horizon outlier test, pixel heights of car masks, car heights above the road
+plane and per-frame metric camera heights. FUMET's loss math built on them
+(fine and rough metric losses) is in
+:mod:`depthseg.models.losses.fumet_functional`, its schedules (h* update,
+loss-weight ramps) in :mod:`depthseg.models.utils.schedules`.
 
 Conventions (Monodepth2 / FUMET): camera points are B×H×W×3 in the camera
 frame (X right, Y down, Z forward) with integer pixel centres; car masks are
@@ -13,7 +15,7 @@ giving each car's frame. Heights are in the units of the depth (metres once
 the scale is metric). Quirk numbers (Qxx) refer to the FUMET method spec.
 """
 import math
-from typing import Optional, Tuple, Union
+from typing import Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -22,23 +24,16 @@ from torch import Tensor
 from .geometry import backproject, pixel_grid
 
 __all__ = [
-    'cam_points', 'cross_stencil_normals', 'pixel_cam_heights',
-    'zero_road_borders', 'camera_height_terms', 'fit_road_planes',
-    'horizon_lines', 'signed_dist_to_horizon', 'horizon_height_ratios',
-    'outlier_inliers', 'mask_pixel_heights', 'car_height_loss',
-    'projected_car_heights', 'scaled_cam_heights', 'h_star_update',
-    'log_ramp_rates'
+    'car_pixels', 'cam_points', 'cross_stencil_normals', 'pixel_cam_heights',
+    'zero_road_borders', 'fit_road_planes', 'horizon_lines',
+    'signed_dist_to_horizon', 'horizon_height_ratios', 'outlier_inliers',
+    'mask_pixel_heights', 'projected_car_heights', 'scaled_cam_heights'
 ]
 
 
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-def _zero_like_graph(t: Tensor) -> Tensor:
-    """0-d zero that is part of ``t``'s autograd graph (if any)."""
-    return t.sum() * 0
-
-
 def _cross(a: Tensor, b: Tensor) -> Tensor:
     """Cross product over the last dim (component-wise on CPU, where it is
     several times faster than ``torch.linalg.cross``; one kernel elsewhere).
@@ -51,7 +46,7 @@ def _cross(a: Tensor, b: Tensor) -> Tensor:
                         a0 * b1 - a1 * b0), -1)
 
 
-def _car_pixels(segms: Tensor, frame_idx: Tensor) -> Tuple[Tensor, Tensor]:
+def car_pixels(segms: Tensor, frame_idx: Tensor) -> Tuple[Tensor, Tensor]:
     """Sparse list of car pixels.
 
     Returns (car id P, flat index into a B·H·W tensor P) for the P pixels
@@ -72,7 +67,7 @@ def _per_car_max_min(values: Tensor, segms: Tensor,
     An empty mask gives (-inf, +inf).
     """
     N = segms.shape[0]
-    car, lin = _car_pixels(segms, frame_idx)
+    car, lin = car_pixels(segms, frame_idx)
     v = values.reshape(-1)[lin]
     vmax = values.new_full((N, ), -math.inf).scatter_reduce(
         0, car, v, 'amax', include_self=True)
@@ -103,7 +98,7 @@ def _grouped_median(values: Tensor, group: Tensor, n_groups: int) -> Tensor:
 
 
 # --------------------------------------------------------------------------
-# per-pixel normals and camera heights (fine metric loss)
+# per-pixel normals and camera heights
 # --------------------------------------------------------------------------
 def cam_points(depth: Tensor, inv_K: Tensor) -> Tensor:
     """Depth B×1×H×W and scale-0 inverse intrinsics B×4×4 -> camera points
@@ -164,52 +159,6 @@ def zero_road_borders(road: Tensor) -> Tensor:
     out[..., :, 0] = False
     out[..., :, -1] = False
     return out
-
-
-def camera_height_terms(
-        points: Tensor, road: Tensor,
-        h_star: Optional[Union[Tensor, float]]
-) -> Tuple[Tensor, Tensor, Tensor]:
-    """Fine metric loss and per-frame road statistics.
-
-    Args:
-        points: B×H×W×3 camera points of the road frames (gradient flows).
-        road: B×H×W bool road mask, already border-zeroed
-            (:func:`zero_road_borders`).
-        h_star: camera-height pseudo-label h*: None (not yet existing), a 0-d
-            tensor / float, or a per-frame B tensor.
-
-    Returns:
-        loss: 0-d, (1/B) Σ_b mean_{road_b} |h*_b − h|; a graph-connected zero
-            when ``h_star`` is None or B == 0 (frames with an empty road
-            contribute 0).
-        htilde: B, detached per-frame median of the road heights h (quantile
-            0.5, linear interpolation; NaN for an empty road mask).
-        nbar: B×3, detached −normalise(Σ_road n): the road normal pointing
-            down (+Y).
-    """
-    B = points.shape[0]
-    h, n = pixel_cam_heights(points)
-    road = road.to(torch.bool)
-    roadf = road.to(h.dtype)
-    count = roadf.sum((1, 2))
-
-    with torch.no_grad():
-        hd = h.detach().masked_fill(~road, math.nan).flatten(1)
-        if B > 0:
-            htilde = torch.nanquantile(hd, 0.5, dim=1)
-        else:
-            htilde = h.new_zeros((0, ))
-        nsum = (n.detach() * roadf.unsqueeze(-1)).sum((1, 2))
-        nbar = -F.normalize(nsum, dim=-1)
-
-    if h_star is None or B == 0:
-        return _zero_like_graph(h), htilde, nbar
-    h_star = torch.as_tensor(h_star, dtype=h.dtype, device=h.device)
-    if h_star.dim() > 0:
-        h_star = h_star.reshape(-1, 1, 1)
-    per_frame = ((h_star - h).abs() * roadf).sum((1, 2)) / count.clamp(min=1)
-    return per_frame.sum() / B, htilde, nbar
 
 
 # --------------------------------------------------------------------------
@@ -330,7 +279,7 @@ def outlier_inliers(ratios: Tensor, heights: Tensor,
 
 
 # --------------------------------------------------------------------------
-# rough metric loss (car heights)
+# car masks
 # --------------------------------------------------------------------------
 def mask_pixel_heights(segms: Tensor) -> Tensor:
     """Pixel height of each mask: max_row − min_row (no +1, QUIRK Q12).
@@ -347,48 +296,6 @@ def mask_pixel_heights(segms: Tensor) -> Tensor:
     top = torch.where(rows_any, rows, H).amin(-1)
     bot = torch.where(rows_any, rows, -1).amax(-1)
     return (bot - top).clamp(min=0).to(torch.int16)
-
-
-def car_height_loss(depth: Tensor, segms: Tensor, frame_idx: Tensor,
-                    pix_heights: Tensor, heights: Tensor, fy: float,
-                    n_frames: Union[int, Tensor]) -> Tensor:
-    """Rough metric (car-height) loss.
-
-    Per car i: l_i = Σ_{x∈M_i} |H_i − pix_h_i·D(x)/f_y| / |M_i| with D the
-    depth of the car's frame; the loss is mean_i(l_i)/n_frames (QUIRK Q13:
-    averaged over cars, then divided by the number of frames with cars).
-    Only the car pixels are gathered (no N×H×W copy).
-
-    Args:
-        depth: B×1×H×W or B×H×W depth (differentiable).
-        segms: N×H×W bool car masks.
-        frame_idx: N long, frame of each car (index into ``depth``).
-        pix_heights: N pixel heights (:func:`mask_pixel_heights`).
-        heights: N prior car heights (metres).
-        fy: focal length in pixels (scale 0).
-        n_frames: number of frames with cars.
-
-    Returns:
-        0-d loss; a graph-connected zero when N == 0.
-    """
-    if depth.dim() == 4:
-        depth = depth.squeeze(1)
-    N = segms.shape[0]
-    if N == 0:
-        return _zero_like_graph(depth)
-    car, lin = _car_pixels(segms, frame_idx)
-    d = depth.reshape(-1)[lin]
-    coef = pix_heights.to(device=depth.device, dtype=depth.dtype) / fy
-    hts = heights.to(device=depth.device, dtype=depth.dtype)
-    err = (hts[car] - coef[car] * d).abs()
-    per_car = depth.new_zeros(N).index_add(0, car, err)
-    count = torch.bincount(car, minlength=N).clamp(min=1).to(depth.dtype)
-    if torch.is_tensor(n_frames):
-        n_frames = n_frames.to(device=depth.device, dtype=depth.dtype)
-        n_frames = n_frames.clamp(min=1)
-    else:
-        n_frames = max(float(n_frames), 1.)
-    return (per_car / count).mean() / n_frames
 
 
 # --------------------------------------------------------------------------
@@ -440,67 +347,3 @@ def scaled_cam_heights(est_heights: Tensor, heights: Tensor,
     scale = heights.to(est_heights.dtype) / est_heights
     med = _grouped_median(scale, frame_idx, htilde.shape[0])
     return med * htilde.to(med.dtype)
-
-
-# --------------------------------------------------------------------------
-# schedules
-# --------------------------------------------------------------------------
-def h_star_update(h_star: Optional[float], h_epoch: float, epoch: int,
-                  first_update_epoch: Optional[int],
-                  has_initial: bool) -> Optional[float]:
-    """One camera-setting group's h* after epoch ``epoch`` (0-based).
-
-    Weighted running mean h_new = (h_old·(e'−1)e'/2 + e'·Ĥ)/(e'(e'+1)/2)
-    (epoch k has weight k; QUIRK Q7 kept: with F > 1 earlier epochs act as
-    zeros).
-
-    * ``first_update_epoch`` (F) None: h* never changes.
-    * Without an initial height: h* is created (= 0) at epoch F and updated
-      from then on with e' = epoch (+1 when F == 0).
-    * With an initial height: h* exists from the start; updated for
-      epoch ≥ F with e' = epoch (+1 when F == 0: Q8 fix, no 0/0).
-    * Ĥ NaN (Q6b fix): h* keeps its previous value; if it would only have
-      been created now it stays non-existent and creation is retried at the
-      next epoch with an estimate (the original never recovers from this).
-
-    Args:
-        h_star: current h* (None while it does not exist).
-        h_epoch: this epoch's estimate Ĥ (NaN if none).
-        epoch: 0-based epoch index.
-        first_update_epoch: F, or None.
-        has_initial: whether an initial camera height was given.
-
-    Returns:
-        The new h*, or None while it does not exist.
-    """
-    if first_update_epoch is None:
-        return h_star
-    F_ = first_update_epoch
-    if epoch < F_:
-        return h_star
-    e = epoch + 1 if F_ == 0 else epoch
-    h_epoch = float(h_epoch)
-    if math.isnan(h_epoch):
-        return h_star
-    if h_star is None:
-        if has_initial:
-            return None
-        h_star = 0.0
-    h_old = float(h_star)
-    return (h_old * (e - 1) * e / 2 + e * h_epoch) / (e * (e + 1) / 2)
-
-
-def log_ramp_rates(epoch: int, keep_epochs: int = 1, limit_epoch: int = 20,
-                   min_rate: float = 0.005) -> Tuple[float, float]:
-    """Loss-weight rates (r_up, r_down) for epoch ``epoch``.
-
-    q = epoch // keep_epochs, Q = limit_epoch // keep_epochs; for q < Q:
-    r_up = ln(q+1)/ln(Q+1), r_down = 1 − r_up; otherwise (1, min_rate).
-    r_up multiplies the fine (camera-height) loss, r_down the rough one.
-    """
-    q = epoch // keep_epochs
-    Q = limit_epoch // keep_epochs
-    if q < Q:
-        r_up = math.log(q + 1) / math.log(Q + 1)
-        return r_up, 1 - r_up
-    return 1.0, min_rate

@@ -1,4 +1,5 @@
-"""CameraHeightHook and LossWeightScheduleHook on a fake runner."""
+"""EpochEstimatesHook (FUMET's h*) and LossWeightScheduleHook on a fake
+runner."""
 import math
 from types import SimpleNamespace
 from unittest.mock import MagicMock
@@ -8,16 +9,21 @@ import torch
 from mmengine.logging import MessageHub
 from torch import nn
 
-from depthseg.engine.hooks import CameraHeightHook, LossWeightScheduleHook
-from depthseg.engine.hooks.camera_height_hook import epoch_medians
+from depthseg.engine.hooks import EpochEstimatesHook, LossWeightScheduleHook
 from depthseg.models.losses import CameraHeightLoss, CarHeightLoss
+from depthseg.models.losses.metric_scale import epoch_medians
+
+
+FINE = dict(ramp='log_up', limit_epoch=20)
+ROUGH = dict(ramp='log_down', limit_epoch=20, min_rate=0.005)
 
 
 class Holder(nn.Module):
     def __init__(self, **kwargs):
         super().__init__()
         self.losses = nn.ModuleList(
-            [CameraHeightLoss(scales=(0, 1), **kwargs), CarHeightLoss()])
+            [CameraHeightLoss(scales=(0, 1), weight_schedule=FINE, **kwargs),
+             CarHeightLoss(weight_schedule=ROUGH)])
 
 
 def runner_at(model, epoch):
@@ -37,7 +43,7 @@ def feed(loss, values, groups=None):
 
 def test_h_star_timeline_first_update_epoch_1():
     model = Holder()
-    loss, hook = model.losses[0], CameraHeightHook()
+    loss, hook = model.losses[0], EpochEstimatesHook()
     expected = {}
     estimates = {0: [1.5, 1.7], 1: [1.6, 1.8, 1.7], 2: [1.62],
                  3: [float('nan')]}
@@ -62,7 +68,7 @@ def test_h_star_timeline_first_update_epoch_1():
 
 def test_epoch_start_clears_estimates():
     model = Holder()
-    loss, hook = model.losses[0], CameraHeightHook()
+    loss, hook = model.losses[0], EpochEstimatesHook()
     feed(loss, [9.0])  # stale values of an interrupted epoch
     hook.before_train_epoch(runner_at(model, 1))
     feed(loss, [1.6])
@@ -82,7 +88,7 @@ def test_h_star_is_checkpointed():
 
 def test_cam_setting_groups():
     model = Holder(cam_settings=(1.18, 1.22))
-    loss, hook = model.losses[0], CameraHeightHook()
+    loss, hook = model.losses[0], EpochEstimatesHook()
     feed(loss, [1.1, 1.2, 1.3], groups=[0, 0, 0])
     hook.after_train_epoch(runner_at(model, 1))
     assert loss.h_star_valid.tolist() == [True, False]
@@ -98,12 +104,7 @@ def test_epoch_medians_interpolate_over_ranks():
 
 def test_loss_weight_schedule():
     model = Holder()
-    hook = LossWeightScheduleHook(schedules=[
-        dict(loss='CameraHeightLoss', base=0.01, ramp='log_up',
-             limit_epoch=20),
-        dict(loss='CarHeightLoss', base=1.0, ramp='log_down', limit_epoch=20,
-             min_rate=0.005)
-    ])
+    hook = LossWeightScheduleHook()
     table = {0: (0, 1), 5: (.5885, .4115), 19: (.9840, .0160),
              20: (1, .005)}
     for epoch, (fine, rough) in table.items():
@@ -114,8 +115,20 @@ def test_loss_weight_schedule():
 
 
 def test_loss_weight_schedule_errors():
-    with pytest.raises(ValueError, match='ramp'):
-        LossWeightScheduleHook([dict(loss='X', base=1, ramp='cosine')])
-    hook = LossWeightScheduleHook([dict(loss='NoSuchLoss', base=1)])
-    with pytest.raises(ValueError, match='NoSuchLoss'):
-        hook.before_train_epoch(runner_at(Holder(), 0))
+    with pytest.raises(ValueError, match='weight_schedule needs ramp'):
+        CarHeightLoss(weight_schedule=dict(limit_epoch=3))
+    with pytest.raises(ValueError, match='takes only'):
+        CarHeightLoss(weight_schedule=dict(ramp='log_up', epochs=3))
+    model = Holder()
+    model.losses[1].weight_schedule = dict(ramp='cosine')
+    with pytest.raises(ValueError, match="ramp 'cosine'"):
+        LossWeightScheduleHook().before_train_epoch(runner_at(model, 0))
+
+
+def test_plugins_declare_their_hooks():
+    """FUMET's plugins bring the h* and weight-schedule hooks."""
+    fine, rough = Holder().losses
+    assert fine.plugin_hooks() == [dict(type='EpochEstimatesHook'),
+                                   dict(type='LossWeightScheduleHook')]
+    assert rough.plugin_hooks() == [dict(type='LossWeightScheduleHook')]
+    assert CarHeightLoss().plugin_hooks() == []

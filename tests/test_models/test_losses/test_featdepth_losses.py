@@ -484,6 +484,10 @@ def test_checkpoint_loading(tmp_path):
     cfg = dict(type='_FeatDepthTestAE', norm=True)
     plugin = FeatureMetricLoss(cfg, checkpoint=str(path),
                                checkpoint_prefix='ae.')
+    # nothing is read at construction, init_weights loads
+    assert not torch.equal(plugin.autoencoder.proj.weight,
+                           trained.proj.weight)
+    plugin.init_weights()
     for k, v in trained.state_dict().items():
         assert torch.equal(plugin.autoencoder.state_dict()[k], v), k
     with torch.no_grad():  # init_weights re-applies the checkpoint
@@ -493,11 +497,35 @@ def test_checkpoint_loading(tmp_path):
     torch.save(dict(state_dict={
         k: v for k, v in state.items() if 'running_mean' not in k}), path)
     with pytest.raises(KeyError, match=r"ae\.pth.*norm\.running_mean"):
-        FeatureMetricLoss(cfg, checkpoint=str(path), checkpoint_prefix='ae.')
+        FeatureMetricLoss(cfg, checkpoint=str(path),
+                          checkpoint_prefix='ae.').init_weights()
     with pytest.raises(KeyError, match="lacks 7 of the 7 entries"):
-        FeatureMetricLoss(cfg, checkpoint=str(path), checkpoint_prefix='x.')
+        FeatureMetricLoss(cfg, checkpoint=str(path),
+                          checkpoint_prefix='x.').init_weights()
+
+
+def test_missing_checkpoint_fails_in_init_weights(tmp_path):
+    """A missing autoencoder file does not stop building the loss (configs
+    build without weight files) but is a clear error in init_weights, which
+    Runner.train calls, also through the estimator's plugin list."""
+    missing = tmp_path / 'work_dirs' / 'missing.pth'
+    plugin = FeatureMetricLoss(dict(type='_FeatDepthTestAE'),
+                               checkpoint=str(missing))
+    with pytest.raises(FileNotFoundError) as err:
+        plugin.init_weights()
+    assert str(missing) in str(err.value)
+    assert 'does not exist' in str(err.value)
+    # the estimator's init_weights reaches the plugin
+    model = MODELS.build(dict(
+        type='SelfSupDepthEstimator',
+        depth_encoder=dict(type='ResnetEncoder', depth=18, pretrained=None),
+        depth_decoder=dict(type='DepthDecoder'), frame_ids=[0, 's'],
+        losses=dict(feature_metric=dict(
+            type='FeatureMetricLoss',
+            autoencoder=dict(type='_FeatDepthTestAE'),
+            checkpoint=str(missing)))))
     with pytest.raises(FileNotFoundError, match='missing.pth'):
-        FeatureMetricLoss(cfg, checkpoint=str(tmp_path / 'missing.pth'))
+        model.init_weights()
 
 
 def test_feature_metric_bad_config():

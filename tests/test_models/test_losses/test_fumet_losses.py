@@ -5,7 +5,8 @@ import torch
 
 from depthseg.models.estimators.context import DepthContext
 from depthseg.models.losses import (CameraHeightLoss, CarHeightLoss,
-                                    PhotometricLoss, SmoothnessLoss,
+                                    PhotometricLoss, RoadMaskingOverride,
+                                    SmoothnessLoss, reprojection_error,
                                     road_cars, road_override_min)
 from depthseg.models.losses.photometric import automask_min
 from depthseg.models.utils.geometry import transformation_from_parameters
@@ -52,8 +53,8 @@ def fumet_plugins(epoch, h_star):
         fine.h_star_valid.fill_(True)
     rough = CarHeightLoss(
         loss_weight=1.0 * schedule_rate(epoch, 'log_down', 1, 20, 0.005))
-    photo = PhotometricLoss(identity_first=False, road_override=True)
-    return [photo, SmoothnessLoss(), fine, rough]
+    photo = PhotometricLoss(identity_first=False)
+    return [photo, SmoothnessLoss(), fine, rough, RoadMaskingOverride()]
 
 
 def run_e2e(prefix):
@@ -74,7 +75,7 @@ def run_e2e(prefix):
 
 @pytest.mark.parametrize('prefix', ['', 'noh_'])
 def test_compute_losses_e2e(prefix):
-    ctx, (photo, smooth, fine, rough), terms, o = run_e2e(prefix)
+    ctx, (photo, smooth, fine, rough, _), terms, o = run_e2e(prefix)
     total = sum(v for k, v in terms.items() if k.startswith('loss'))
     np.testing.assert_allclose(total.item(), o['loss'], **TOL)
     np.testing.assert_allclose(fine.loss_weight, 0.01 * o['fine_metric_rate'],
@@ -82,8 +83,6 @@ def test_compute_losses_e2e(prefix):
     np.testing.assert_allclose(rough.loss_weight, o['rough_metric_rate'],
                                rtol=1e-12)
     if not prefix:
-        np.testing.assert_allclose(ctx.depth[0].detach().numpy(),
-                                   o['depth_s0'], **TOL)
         np.testing.assert_array_equal(road_cars(ctx)['inlier'].numpy(),
                                       o['inlier_bools'])
     sel = road_cars(ctx)
@@ -112,14 +111,79 @@ def test_compute_losses_e2e(prefix):
                                    o[f'rough_metric_loss_s{s}'], **TOL)
         np.testing.assert_allclose(fine.estimates[idx][0].numpy(),
                                    o[f'scaled_cam_heights_s{s}'], **TOL)
-        # the logged per-scale terms of the original
-        np.testing.assert_allclose(
-            ctx.state['min_reproj'][s].mean().item(),
-            o[f'loss_reprojection_{s}'], **TOL)
+        # the logged per-scale terms of the original and their total
+        reproj_s = ctx.state['min_reproj'][s].mean()
+        np.testing.assert_allclose(reproj_s.item(),
+                                   o[f'loss_reprojection_{s}'], **TOL)
+        smooth_s = smooth.scale_value(ctx, s)
+        np.testing.assert_allclose(smooth_s.item(),
+                                   o[f'loss_smoothness_{s}'], **TOL)
+        if f'loss_fine_metric_{s}' in o:  # not logged before h* exists
+            np.testing.assert_allclose(loss_s.item(),
+                                       o[f'loss_fine_metric_{s}'], **TOL)
+        rough_s = rough.scale_loss(ctx, s)
+        np.testing.assert_allclose(rough_s.item(),
+                                   o[f'loss_rough_metric_{s}'], **TOL)
+        total_s = (reproj_s + smooth.loss_weight * smooth_s / 2**s +
+                   fine.loss_weight * loss_s + rough.loss_weight * rough_s)
+        np.testing.assert_allclose(total_s.item(), o[f'loss_{s}'], **TOL)
+        if f'depth_s{s}' in o:
+            np.testing.assert_allclose(ctx.depth[s].detach().numpy(),
+                                       o[f'depth_s{s}'], **TOL)
+        # the camera-height buffer: this step's estimates from position 0
+        est = torch.cat(fine.estimates[idx]).numpy()
+        assert len(est) == int(o['cam_height_idx_last'])
+        whole = o[f'whole_cam_heights_s{s}']
+        np.testing.assert_allclose(est, whole[:len(est)], **TOL)
+        assert np.isnan(whole[len(est):]).all()
+    assert terms['n_car_frames'].item() == int(o['n_inst_frames'])
+    if 'cam_pts_s0' in o:
+        has_road = sel['has_road']
+        points = fine.scale_terms(ctx, 0)[3]
+        np.testing.assert_allclose(points.detach().numpy(),
+                                   o['cam_pts_s0'][has_road.numpy()], **TOL)
+        np.testing.assert_allclose(ctx.warped[-1, 0].detach().numpy(),
+                                   o['color_m1_s0'], **TOL)
     # the gradient flows into every scale's disparity
     total.backward()
     assert all(d.grad is not None and torch.isfinite(d.grad).all()
                for d in ctx.disp.values())
+
+
+def test_compute_losses_e2e_outlier_removal(monkeypatch):
+    """The horizon test CameraHeightLoss.prepare runs on the e2e batch (h*
+    = 1.62): road planes, horizons, approximate heights, relative errors."""
+    from depthseg.models.losses import metric_scale
+    calls = {}
+
+    def spy(fn):
+        def wrapped(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            calls.setdefault(fn.__name__, []).append(out)
+            return out
+        return wrapped
+
+    for name in ('fit_road_planes', 'horizon_lines', 'outlier_inliers'):
+        monkeypatch.setattr(metric_scale, name,
+                            spy(getattr(metric_scale, name)))
+    _, _, _, o = run_e2e('')
+    assert {k: len(v) for k, v in calls.items()} == dict.fromkeys(calls, 1)
+    (normals, ), (lines, ) = calls['fit_road_planes'], calls['horizon_lines']
+    np.testing.assert_allclose(normals.unsqueeze(-1).numpy(),
+                               o['batch_road_normals'], **TOL)
+    np.testing.assert_allclose(lines.numpy(), o['horizons'], **TOL)
+    (approx, rel, inlier), = calls['outlier_inliers']
+    np.testing.assert_allclose(approx.numpy(), o['approx_heights'], **TOL)
+    np.testing.assert_allclose(rel.numpy(), o['relative_err'], **TOL)
+    np.testing.assert_array_equal(inlier.numpy(), o['inlier_bools'])
+
+
+def test_reprojection_loss_fixture():
+    """FUMET's reprojection loss is Monodepth2's (0.85 SSIM + 0.15 L1)."""
+    i, o = load_fixture('fumet', 'compute_reprojection_loss')
+    out = reprojection_error(T(i['pred']), T(i['target']))
+    np.testing.assert_allclose(out.numpy(), o['reprojection_loss'],
+                               rtol=1e-10, atol=1e-12)
 
 
 def test_photometric_road_override_fixture():
@@ -130,6 +194,8 @@ def test_photometric_road_override_fixture():
     to_opt, idxs, won = automask_min(identity, reproj, T(i['noise']),
                                      identity_first=False)
     np.testing.assert_array_equal(idxs.numpy(), o['no_override_idxs'])
+    # the override changes the minimum, not the argmin
+    np.testing.assert_array_equal(idxs.numpy(), o['idxs'])
     np.testing.assert_allclose(to_opt.numpy(), o['no_override_to_optimize'],
                                **TOL)
     np.testing.assert_allclose(to_opt.mean().item(),
@@ -139,6 +205,12 @@ def test_photometric_road_override_fixture():
     np.testing.assert_array_equal(moving.numpy(), o['batch_moving_bools'])
     out = road_override_min(to_opt, reproj, won, road)
     np.testing.assert_allclose(out.numpy(), o['to_optimize'], **TOL)
+    # the overridden pixels (road of moving frames): where the override
+    # replaces +inf minima with the 0 reprojection minima
+    overridden = road_override_min(torch.full_like(to_opt, np.inf),
+                                   torch.zeros_like(reproj), won, road) == 0
+    np.testing.assert_array_equal(overridden.numpy(),
+                                  o['batch_road_moving_scene'])
     np.testing.assert_allclose(out.mean().item(),
                                o['final_reprojection_loss'], **TOL)
 

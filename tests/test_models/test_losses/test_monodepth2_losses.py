@@ -19,8 +19,10 @@ def test_ssim():
         i, o = load_fixture('monodepth2_losses', name)
         out = ssim_loss(T(i['x']), T(i['y']))
         np.testing.assert_allclose(out.numpy(), o['ssim_loss'], **TOL)
+    # constant 0 vs 1: SSIM = C1/(1 + C1), loss (1 − SSIM)/2 = 1/(2(1 + C1))
     zeros, ones = torch.zeros(1, 3, 6, 7), torch.ones(1, 3, 6, 7)
-    assert torch.allclose(ssim_loss(zeros, ones), torch.tensor(0.49995))
+    assert torch.allclose(ssim_loss(zeros, ones),
+                          torch.tensor(1 / (2 * (1 + 0.01**2))))
     assert ssim_loss(ones, ones).abs().max() == 0
 
 
@@ -41,6 +43,15 @@ def test_automask_min():
     np.testing.assert_allclose(to_opt.numpy(), o['to_optimise'], **TOL)
     np.testing.assert_array_equal(idxs.numpy(), o['idxs'])
     np.testing.assert_array_equal(sel.numpy(), o['identity_selection'])
+    # combined = [identity + 1e-5·noise, reprojection] (identity first);
+    # depthseg's argmin indexes it, picking depthseg's minimum
+    identity = T(i['identity_reprojection_loss']) + 1e-5 * T(i['noise'])
+    np.testing.assert_allclose(
+        o['combined'],
+        torch.cat([identity, T(i['reprojection_loss'])], 1).numpy(), **TOL)
+    np.testing.assert_allclose(
+        np.take_along_axis(o['combined'], idxs.numpy()[:, None], 1)[:, 0],
+        to_opt.numpy(), **TOL)
 
 
 def test_smoothness():
@@ -50,6 +61,10 @@ def test_smoothness():
     i, o = load_fixture('monodepth2_losses', 'get_smooth_loss_mean_normalised')
     norm = mean_normalise(T(i['disp']))
     np.testing.assert_allclose(norm.numpy(), o['norm_disp'], **TOL)
+    # mean_disp (+1e-7) is the divisor mean_normalise applies
+    np.testing.assert_allclose((T(i['disp']) / norm - 1e-7).numpy(),
+                               np.broadcast_to(o['mean_disp'], norm.shape),
+                               **TOL)
     out = edge_aware_smoothness(norm, T(i['color']))
     np.testing.assert_allclose(out.item(), o['smooth_loss'], **TOL)
     # closed form: disp = column index, constant image -> 1.0
