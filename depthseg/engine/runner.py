@@ -1,5 +1,6 @@
-"""depthseg's Runner: the plugins' hooks join the config's."""
+"""depthseg's Runner: the plugins' hooks join the config's; a fast start."""
 import copy
+from collections import OrderedDict
 
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -22,7 +23,31 @@ class DepthRunner(Runner):
     hooks once, and a config that configures such a hook itself keeps its
     own. A ``default_hooks`` entry set to None removes that hook, also for
     depthseg's additions (mmengine accepts None only for its own).
+
+    Start-up: the config is written, logged and stored in checkpoints as
+    plain Python (no yapf pass, which takes seconds per call) and the
+    system environment (compilers, CUDA, ...) is collected only with
+    ``env_cfg.log_env=True``; the runtime settings are always logged.
     """
+
+    def __init__(self, *args, cfg=None, **kwargs):
+        if cfg is not None and hasattr(cfg, '_format_python_code'):
+            # Config.pretty_text without yapf (the Runner calls it on every
+            # checkpoint save and visualizer config dump)
+            object.__setattr__(cfg, '_format_python_code', False)
+        super().__init__(*args, cfg=cfg, **kwargs)
+
+    def _log_env(self, env_cfg: dict) -> None:
+        if env_cfg.get('log_env', False):
+            super()._log_env(env_cfg)
+            return
+        runtime = OrderedDict(env_cfg)
+        runtime.update(self._randomness_cfg)
+        runtime.update(seed=self._seed, launcher=self._launcher,
+                       world_size=self._world_size)
+        self.logger.info('Runtime environment: ' + ', '.join(
+            f'{k}={v}' for k, v in runtime.items()) +
+            ' (env_cfg.log_env=True logs the system environment)')
 
     def register_default_hooks(self, hooks=None) -> None:
         if hooks is not None:

@@ -35,6 +35,7 @@ def test_benchmark_loss_overhead_prints_figures(tmp_path):
     ], cwd=tmp_path), timeout=300)
     assert re.search(r'baseline: \d+\.\d+ s/step, peak \d+ MiB .*'
                      r'PhotometricLoss, SmoothnessLoss\)', output)
-    assert re.search(r'full: .*CameraHeightLoss, CarHeightLoss\)', output)
+    assert re.search(r'full: .*CameraHeightLoss, CarHeightLoss, '
+                     r'RoadMaskingOverride\)', output)
     assert re.search(r'overhead of the extra plugins: -?\d+\.\d % step time,'
                      r' -?\d+\.\d % peak memory', output)
