@@ -41,7 +41,8 @@ from PIL import Image  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from depthseg.apis import inference_depth, init_model  # noqa: E402
-from depthseg.utils.safe_load import add_trust_argument  # noqa: E402
+from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
+                                      refuse_cleanly)
 from depthseg.utils import atomic_write  # noqa: E402
 from depthseg.utils.config import CFG_OPTIONS_HELP  # noqa: E402
 from depthseg.visualization import colorize  # noqa: E402
@@ -239,4 +240,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    with refuse_cleanly():
+        main()

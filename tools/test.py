@@ -30,7 +30,8 @@ from depthseg.utils import (disable_pretrained,  # noqa: E402
                             merge_common_args,
                             setup_cpu_distributed)
 from depthseg.utils.config import CFG_OPTIONS_HELP  # noqa: E402
-from depthseg.utils.safe_load import add_trust_argument  # noqa: E402
+from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
+                                      refuse_cleanly)
 
 
 def parse_args(argv=None):
@@ -219,4 +220,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    with refuse_cleanly():
+        main()

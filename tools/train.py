@@ -32,7 +32,8 @@ from depthseg.utils import (disable_pretrained,  # noqa: E402
                             merge_common_args,
                             setup_cpu_distributed)
 from depthseg.utils.config import CFG_OPTIONS_HELP  # noqa: E402
-from depthseg.utils.safe_load import add_trust_argument  # noqa: E402
+from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
+                                      refuse_cleanly)
 
 _UNKNOWN_TYPE = re.compile(r"'?(?P<type>[^\s']+) is not in the "
                            r'(?P<scope>[\w.]+)::(?P<registry>[\w ]+) registry')
@@ -59,7 +60,12 @@ def parse_args():
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic mixed precision training (needs a GPU)')
+        help='mixed precision: bfloat16 autocast of the networks on CPU '
+        '(AMX / AVX-512 BF16; float32 with a notice elsewhere) and GPU; the '
+        'geometry and losses stay float32')
+    parser.add_argument(
+        '--amp-dtype', choices=['bfloat16', 'float16'], default='bfloat16',
+        help="with --amp: 'float16' (GPU only) adds dynamic loss scaling")
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -89,7 +95,7 @@ def merge_args(cfg, args):
     merge_common_args(cfg, args)
 
     if args.amp:
-        _enable_amp(cfg)
+        _enable_amp(cfg, args.amp_dtype)
 
     # `--resume` alone: work_dir/last_checkpoint; `--resume PATH`: PATH
     if args.resume == 'auto':
@@ -114,30 +120,30 @@ def merge_args(cfg, args):
     return cfg
 
 
-def _enable_amp(cfg):
-    """Switch ``OptimWrapper`` to ``AmpOptimWrapper`` (dynamic loss scale).
-
-    mmengine 0.10.7's ``AmpOptimWrapper`` asserts that CUDA (or NPU/MLU/MUSA)
-    is available, whatever its ``dtype``, so AMP is refused on CPU-only
-    machines with a clear message instead of an assertion inside the Runner.
-    """
-    if not torch.cuda.is_available():
-        raise SystemExit(
-            'tools/train.py: --amp needs a GPU: mmengine 0.10.7\'s '
-            'AmpOptimWrapper asserts a CUDA/NPU/MLU/MUSA device, so neither '
-            'float16 nor bfloat16 AMP runs on CPU. Run without --amp here.')
+def _enable_amp(cfg, dtype: str = 'bfloat16'):
+    """Mixed precision: on a GPU mmengine's ``AmpOptimWrapper`` (bfloat16 by
+    default; float16 with dynamic loss scaling), on a CPU depthseg's
+    ``CPUAutocastOptimWrapper`` (bfloat16 autocast where the CPU has native
+    bf16, float32 with a notice elsewhere). The networks run in reduced
+    precision, the geometry and the losses in float32."""
     wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper_type == 'AmpOptimWrapper':
-        print_log(
-            'AMP training is already enabled in your config.',
-            logger='current',
-            level=logging.WARNING)
+    if wrapper_type in ('AmpOptimWrapper', 'CPUAutocastOptimWrapper'):
+        print_log('AMP training is already enabled in your config.',
+                  logger='current', level=logging.WARNING)
         return
-    assert wrapper_type == 'OptimWrapper', (
-        '`--amp` is only supported when the optimizer wrapper type is '
-        f'`OptimWrapper` but got {wrapper_type}.')
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
-    cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if wrapper_type != 'OptimWrapper':
+        raise SystemExit(f'tools/train.py: --amp needs optim_wrapper.type='
+                         f'OptimWrapper in the config, got {wrapper_type}')
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.dtype = dtype
+        if dtype == 'float16':
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    elif dtype != 'bfloat16':
+        raise SystemExit('tools/train.py: --amp-dtype float16 needs a GPU; '
+                         'on CPU --amp uses bfloat16')
+    else:
+        cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
 
 
 def explain_build_error(err: Exception, cfg, config_path: str):
@@ -233,4 +239,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    with refuse_cleanly():
+        main()

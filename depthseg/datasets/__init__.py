@@ -4,6 +4,7 @@ from .cityscapes import (CITYSCAPES_CANONICAL, CityscapesPreprocessedDataset,
                          city_cam_setting, cityscapes_eval_box,
                          cityscapes_gt_window)
 from .cross_eval import Make3DTestDataset, NYUv2TestDataset
+from .ddad import DDADDataset, LoadDDADDepth
 from .kitti import KITTI_K, KittiOdomDataset, KittiRawDataset
 from .kitti_utils import (generate_depth_map, load_velodyne_points,
                           read_calib_file, sub2ind)
@@ -22,5 +23,5 @@ __all__ = [
     'LoadCarRoadMasks', 'ROAD_LABEL', 'expand_segms', 'kitti_car_road_path',
     'read_car_road_npz', 'LoadCityscapesStrip', 'LoadCityscapesRaw',
     'CanonicalAlign', 'LoadCityscapesDepthGT', 'ResumableSampler',
-    'NYUv2TestDataset', 'Make3DTestDataset'
+    'NYUv2TestDataset', 'Make3DTestDataset', 'DDADDataset', 'LoadDDADDepth'
 ]

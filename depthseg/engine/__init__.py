@@ -1,9 +1,10 @@
 from .hooks import *  # noqa: F401,F403
 from .loops import ResumableEpochBasedTrainLoop
 from .model_wrappers import CPUSafeDistributedDataParallel
+from .optim_wrappers import CPUAutocastOptimWrapper
 from .runner import DepthRunner
 
 __all__ = [
-    'CPUSafeDistributedDataParallel', 'DepthRunner',
+    'CPUAutocastOptimWrapper', 'CPUSafeDistributedDataParallel', 'DepthRunner',
     'ResumableEpochBasedTrainLoop'
 ]

@@ -43,11 +43,14 @@ class DepthRunner(Runner):
             return
         runtime = OrderedDict(env_cfg)
         runtime.update(self._randomness_cfg)
-        runtime.update(seed=self._seed, launcher=self._launcher,
-                       world_size=self._world_size)
-        self.logger.info('Runtime environment: ' + ', '.join(
-            f'{k}={v}' for k, v in runtime.items()) +
-            ' (env_cfg.log_env=True logs the system environment)')
+        runtime['seed'] = self._seed
+        runtime['Distributed launcher'] = self._launcher
+        runtime['Distributed training'] = self._distributed
+        runtime['GPU number'] = self._world_size
+        self.logger.info('Runtime environment (env_cfg.log_env=True also '
+                         'logs the system environment):\n    ' +
+                         '\n    '.join(f'{k}: {v}'
+                                       for k, v in runtime.items()))
 
     def register_default_hooks(self, hooks=None) -> None:
         if hooks is not None:

@@ -66,7 +66,8 @@ CITYSCAPES_CROP = (256, 192, 1856)
 #: Values of the ``crop`` argument of :func:`evaluate_depth_sample`.
 EVAL_CROPS = ('garg', 'cityscapes', None)
 #: Values of the ``resize`` argument of :func:`evaluate_depth_sample`.
-EVAL_RESIZES = ('bilinear', 'bilinear_align_corners', 'nearest')
+EVAL_RESIZES = ('bilinear', 'bilinear_align_corners', 'nearest',
+                'bilinear_depth_align_corners')
 #: Values of the ``median`` argument of :func:`evaluate_depth_sample`.
 EVAL_MEDIANS = ('numpy', 'torch')
 #: Values of the ``log_base`` argument of :func:`evaluate_depth_sample`.
@@ -81,7 +82,10 @@ def resize_prediction(pred_disp: np.ndarray, height: int, width: int,
     torch bilinear with align_corners=True (BDEdepth's standalone KITTI /
     Cityscapes evaluation, quirk Q6); ``'nearest'``: torch nearest (BDEdepth's
     NYUv2 / Make3D evaluation; the original resizes 1/disp, which nearest
-    sampling makes identical).
+    sampling makes identical); ``'bilinear_depth_align_corners'``: the
+    torch bilinear align_corners=True resize of ``'bilinear_align_corners'``
+    (applied by :func:`evaluate_depth_sample` to the *depth* 1/disp, not the
+    disparity: PackNet-SfM, packnet quirk Q17).
     """
     if resize == 'bilinear':
         return cv2.resize(pred_disp, (width, height))
@@ -137,7 +141,8 @@ def evaluate_depth_sample(gt: np.ndarray,
     """One image of Monodepth2's evaluation loop (spec §8.2 step 6).
 
     1. ``cv2.resize`` (bilinear) of the scaled disparity to the GT size;
-       ``depth = 1 / disp``.
+       ``depth = 1 / disp`` (``resize='bilinear_depth_align_corners'``:
+       ``depth = 1 / disp`` first, then the depth is resized).
     2. Mask: ``'range'`` = ``min_depth < gt < max_depth``, ``'positive'`` =
        ``gt > 0``; ``'auto'`` picks ``'range'`` with a crop (the original's
        eigen split, FUMET's cityscapes) and ``'positive'`` without (other
@@ -175,8 +180,12 @@ def evaluate_depth_sample(gt: np.ndarray,
         raise ValueError(f"gt_mask must be 'auto', 'range' or 'positive', "
                          f'got {gt_mask!r}')
     gt_height, gt_width = gt.shape[:2]
-    pred_disp = resize_prediction(pred_disp, gt_height, gt_width, resize)
-    pred_depth = 1 / pred_disp
+    if resize == 'bilinear_depth_align_corners':  # invert, then resize
+        pred_depth = resize_prediction(1 / pred_disp, gt_height, gt_width,
+                                       resize)
+    else:
+        pred_disp = resize_prediction(pred_disp, gt_height, gt_width, resize)
+        pred_depth = 1 / pred_disp
     if gt_mask == 'range':
         mask = np.logical_and(gt > min_depth, gt < max_depth)
     else:

@@ -24,6 +24,7 @@ import os.path as osp
 import pickle
 import types
 import zipfile
+from contextlib import contextmanager
 from typing import Any, Dict, Optional
 
 import numpy as np
@@ -285,3 +286,13 @@ def add_trust_argument(parser) -> None:
         'files you trust: a crafted file can run code. By default depthseg '
         'admits tensors, plain data and a fixed list of known types, and '
         'refuses anything else with an error naming the file')
+
+
+@contextmanager
+def refuse_cleanly():
+    """For the tools' entry points: a refused file ends the process with
+    its message and exit status 1 instead of a traceback."""
+    try:
+        yield
+    except UnsafeFileError as err:
+        raise SystemExit(f'error: {err}') from None

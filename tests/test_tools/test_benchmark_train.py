@@ -14,16 +14,30 @@ def test_benchmark_train_prints_figures(tmp_path):
         ],
               cwd=tmp_path))
     lines = output.splitlines()
-    assert 'device: cpu, batch size: 4, workers: 1, timed steps: 3 ' \
-        '(+1 warm-up)' in lines
+    assert any(line.startswith(
+        'device: cpu, precision: fp32, batch size: 4, workers: 1, timed '
+        'steps: 3 (+1 warm-up)') for line in lines), lines
     patterns = [
-        r'train: \d+\.\d\d img/s',
+        r'train: \d+\.\d\d img/s, \d+\.\d+ s/step, loss [\d.e+-]+',
         r'data: \d+\.\d\d img/s per worker \(1 worker\)',
         r'peak memory: \d+\.\d MiB \(max RSS of the main process\)',
     ]
     for pattern in patterns:
         assert any(re.fullmatch(pattern, line) for line in lines), pattern
     assert not list(tmp_path.glob('work_dirs'))  # temporary work_dir only
+
+
+def test_benchmark_train_fp32_and_amp_side_by_side(tmp_path):
+    config = write_toy_config(tmp_path)
+    output = finish(start([
+        BENCHMARK, config, '--iters', 2, '--warmup', 1, '--batch-size', 2,
+        '--num-workers', 0, '--skip-loading', '--precision', 'both',
+        '--cfg-options', 'model.noise=0'], cwd=tmp_path))
+    for precision in ('fp32', 'amp'):
+        assert re.search(rf'^{precision}: [\d.]+ img/s, [\d.]+ s/step, loss '
+                         r'[\d.e+-]+, peak memory [\d.]+ MiB$', output, re.M)
+    assert re.search(r'^amp speed-up: [\d.]+x per step; loss difference '
+                     r'[+-][\d.]+ %$', output, re.M)
 
 
 def test_benchmark_loss_overhead_prints_figures(tmp_path):

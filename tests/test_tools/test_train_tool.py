@@ -74,15 +74,21 @@ def test_resume_and_options(monkeypatch):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
-def test_amp_refused_on_cpu(monkeypatch):
-    with pytest.raises(SystemExit, match='--amp needs a GPU'):
-        train_tool.merge_args(base_cfg(), parse(monkeypatch, '--amp'))
+def test_amp_on_cpu_is_bf16_autocast(monkeypatch):
+    cfg = train_tool.merge_args(base_cfg(), parse(monkeypatch, '--amp'))
+    assert cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper'
+    with pytest.raises(SystemExit, match='float16 needs a GPU'):
+        train_tool.merge_args(base_cfg(), parse(
+            monkeypatch, '--amp', '--amp-dtype', 'float16'))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
 def test_amp_on_gpu(monkeypatch):
     cfg = train_tool.merge_args(base_cfg(), parse(monkeypatch, '--amp'))
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'bfloat16'
+    cfg = train_tool.merge_args(base_cfg(), parse(
+        monkeypatch, '--amp', '--amp-dtype', 'float16'))
     assert cfg.optim_wrapper.loss_scale == 'dynamic'
 
 

@@ -9,11 +9,21 @@ Prints one figure per line: training images/s (data loading, forward,
 backward and optimizer step, i.e. batch size x steps / time), data-loading
 images/s per worker (iterating the dataloader alone) and the peak memory
 (max RSS of the process on CPU, ``torch.cuda.max_memory_allocated`` on GPU).
+
+``--precision both`` runs float32 and ``--amp`` (bfloat16 autocast on CPU
+and GPU) side by side, each in its own process (its own peak memory), from
+the same seed and the same batches, and prints for each the step time,
+images/s, peak memory and the mean loss of the last timed steps, then the
+speed-up; ``--channels-last`` converts the model to channels-last memory
+format. On a GPU the same figures are CUDA's (synchronised timings,
+``max_memory_allocated``).
 """
 import argparse
 import itertools
 import os.path as osp
+import re
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +56,16 @@ def parse_args():
         type=int,
         help='override train_dataloader.num_workers')
     parser.add_argument(
+        '--precision', choices=['fp32', 'amp', 'both'], default='fp32',
+        help="'amp': bfloat16 autocast (tools/train.py --amp); 'both': fp32 "
+        'and amp side by side, each in its own process')
+    parser.add_argument(
+        '--channels-last', action='store_true',
+        help='channels-last memory format for the model')
+    parser.add_argument(
+        '--skip-loading', action='store_true',
+        help='do not time the dataloader alone')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -73,16 +93,22 @@ def _sync():
 
 
 def time_training(model, optim_wrapper, batches, warmup, iters):
-    """Seconds for ``iters`` train steps after ``warmup`` untimed ones."""
+    """(seconds for ``iters`` train steps after ``warmup`` untimed ones,
+    mean loss of the last min(10, iters) steps)."""
     model.train()
     for _ in range(warmup):
         model.train_step(next(batches), optim_wrapper=optim_wrapper)
     _sync()
+    losses = []
     start = time.perf_counter()
     for _ in range(iters):
-        model.train_step(next(batches), optim_wrapper=optim_wrapper)
+        log_vars = model.train_step(next(batches),
+                                    optim_wrapper=optim_wrapper)
+        losses.append(log_vars['loss'])
     _sync()
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    tail = losses[-min(10, iters):]
+    return seconds, float(sum(float(v) for v in tail) / len(tail))
 
 
 def time_loading(batches, warmup, iters):
@@ -110,8 +136,43 @@ def peak_memory():
     return rss, 'max RSS of the main process'
 
 
+FIGURES = re.compile(r'^train: (?P<ips>[\d.]+) img/s, '
+                     r'(?P<step>[\d.]+) s/step, '
+                     r'loss (?P<loss>[\d.e+-]+)$', re.M)
+MEMORY = re.compile(r'^peak memory: (?P<mib>[\d.]+) MiB', re.M)
+
+
+def compare_precisions(argv):
+    """Run this script once per precision in its own process; print both
+    and the speed-up of --amp."""
+    base, skip = [], False
+    for arg in argv[1:]:
+        if skip or arg.startswith('--precision'):
+            skip = arg == '--precision'
+            continue
+        base.append(arg)
+    rows = {}
+    for precision in ('fp32', 'amp'):
+        out = subprocess.run(
+            [sys.executable, __file__, *base, '--precision', precision],
+            capture_output=True, text=True)
+        if out.returncode:
+            raise SystemExit(f'{precision} run failed:\n{out.stderr[-3000:]}')
+        fig, mem = FIGURES.search(out.stdout), MEMORY.search(out.stdout)
+        rows[precision] = (float(fig['ips']), float(fig['step']),
+                           float(fig['loss']), float(mem['mib']))
+        print(f'{precision}: {fig[0][len("train: "):]}, peak memory '
+              f'{mem["mib"]} MiB')
+    (_, s32, loss32, _), (_, samp, lossamp, _) = rows['fp32'], rows['amp']
+    print(f'amp speed-up: {s32 / samp:.2f}x per step; loss difference '
+          f'{100 * (lossamp - loss32) / loss32:+.2f} %')
+
+
 def main():
     args = parse_args()
+    if args.precision == 'both':
+        compare_precisions(sys.argv)
+        return
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         merge_cfg_options(cfg, args.cfg_options)
@@ -121,27 +182,40 @@ def main():
         cfg.train_dataloader.num_workers = args.num_workers
         if args.num_workers == 0:
             cfg.train_dataloader.persistent_workers = False
+    if args.precision == 'amp':
+        cfg.optim_wrapper.type = ('AmpOptimWrapper' if
+                                  torch.cuda.is_available() else
+                                  'CPUAutocastOptimWrapper')
+        cfg.optim_wrapper.dtype = 'bfloat16'
     batch_size = cfg.train_dataloader.batch_size
     workers = cfg.train_dataloader.get('num_workers', 0)
 
     with tempfile.TemporaryDirectory() as work_dir:
+        torch.manual_seed(0)
         model, optim_wrapper, dataloader = build(cfg, work_dir)
+        if args.channels_last:
+            model.to(memory_format=torch.channels_last)
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
-        train_s = time_training(model, optim_wrapper, endless(dataloader),
-                                args.warmup, args.iters)
-        load_s = time_loading(endless(dataloader), args.warmup, args.iters)
+        train_s, loss = time_training(model, optim_wrapper,
+                                      endless(dataloader), args.warmup,
+                                      args.iters)
+        load_s = None if args.skip_loading else time_loading(
+            endless(dataloader), args.warmup, args.iters)
     memory, kind = peak_memory()
 
     images = batch_size * args.iters
     print(f'device: {"cuda" if torch.cuda.is_available() else "cpu"}, '
-          f'batch size: {batch_size}, workers: {workers}, '
-          f'timed steps: {args.iters} (+{args.warmup} warm-up)')
-    print(f'train: {images / train_s:.2f} img/s')
-    loader = ('main process' if workers == 0 else
-              f'{workers} worker' + ('s' if workers > 1 else ''))
-    print(f'data: {images / load_s / max(workers, 1):.2f} img/s per worker '
-          f'({loader})')
+          f'precision: {args.precision}, batch size: {batch_size}, '
+          f'workers: {workers}, timed steps: {args.iters} '
+          f'(+{args.warmup} warm-up), threads: {torch.get_num_threads()}')
+    print(f'train: {images / train_s:.2f} img/s, '
+          f'{train_s / args.iters:.4f} s/step, loss {loss:.6g}')
+    if load_s is not None:
+        loader = ('main process' if workers == 0 else
+                  f'{workers} worker' + ('s' if workers > 1 else ''))
+        print(f'data: {images / load_s / max(workers, 1):.2f} img/s per '
+              f'worker ({loader})')
     print(f'peak memory: {memory:.1f} MiB ({kind})')
 
 

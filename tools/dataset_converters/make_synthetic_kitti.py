@@ -1,9 +1,9 @@
 """Render the built-in synthetic driving videos in the KITTI raw layout.
 
 Procedural drives (``depthseg.datasets.synthetic``) with exact depth,
-stereo, velodyne scans, poses and FUMET car/road npz files, so training and
-evaluation run without downloading KITTI. The defaults take well under a
-minute on one CPU core. Example::
+stereo, velodyne scans, poses, OXTS (GPS/IMU) packets and FUMET car/road
+npz files, so training and evaluation run without downloading KITTI. The
+defaults take well under a minute on one CPU core. Example::
 
     python tools/dataset_converters/make_synthetic_kitti.py \\
         --out data/synthroad --sequences 8 --frames 60 --size 192x640

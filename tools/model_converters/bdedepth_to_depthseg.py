@@ -30,7 +30,8 @@ from depthseg.apis.inference import build_model  # noqa: E402
 from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
 from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
-                                      load_checkpoint, set_trust)
+                                      load_checkpoint, refuse_cleanly,
+                                      set_trust)
 
 PARTS = (('encoder', 'depth_encoder.'), ('depth', 'depth_decoder.'),
          ('pose_encoder', 'pose_net.encoder.'), ('pose', 'pose_net.decoder.'))
@@ -119,4 +120,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    with refuse_cleanly():
+        main()

@@ -55,7 +55,8 @@ from depthseg.models.autoencoders import (  # noqa: E402
 from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
 from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
-                                      load_checkpoint, set_trust)
+                                      load_checkpoint, refuse_cleanly,
+                                      set_trust)
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'featdepth')
 CONFIGS = {
@@ -229,4 +230,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    with refuse_cleanly():
+        main()

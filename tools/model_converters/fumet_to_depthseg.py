@@ -36,7 +36,8 @@ from depthseg.models.losses import CameraHeightLoss  # noqa: E402
 from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
 from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
-                                      load_pickle, set_trust)
+                                      load_pickle, refuse_cleanly,
+                                      set_trust)
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'fumet')
 CONFIGS = {
@@ -135,4 +136,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    with refuse_cleanly():
+        main()

@@ -31,7 +31,8 @@ from depthseg.apis.inference import build_model  # noqa: E402
 from depthseg.utils import save_converted_checkpoint  # noqa: E402
 from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
 from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
-                                      load_checkpoint, set_trust)
+                                      load_checkpoint, refuse_cleanly,
+                                      set_trust)
 
 PARTS = (('encoder.pth', 'depth_encoder.'), ('depth.pth', 'depth_decoder.'),
          ('pose_encoder.pth', 'pose_net.encoder.'),
@@ -141,4 +142,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    with refuse_cleanly():
+        main()

@@ -1,8 +1,9 @@
 # Built-in synthetic driving videos (depthseg.datasets.synthetic): 8 drives x
 # 60 frames at 192x640 in the KITTI raw layout, with exact depth, stereo,
-# velodyne scans, poses and FUMET car/road npz files. SynthRoadDataset is
-# KittiRawDataset plus one call: it renders the tree into data_root on first
-# use (about half a minute on one CPU core; or beforehand with
+# velodyne scans, poses, OXTS packets (oxts/, for LoadOxtsPoses) and FUMET
+# car/road npz files. SynthRoadDataset is KittiRawDataset plus one call:
+# it renders the tree into data_root on first use (about half a minute on
+# one CPU core; or beforehand with
 #   python tools/dataset_converters/make_synthetic_kitti.py \
 #       --out data/synthroad)
 # and then reads it exactly like KITTI raw. Another root (rendered only when

@@ -7,17 +7,27 @@ Tree under ``root`` (``<date>`` = :data:`DATE`, ``<drive>`` =
     splits/{train,val,test}_files.txt         Monodepth2 line format
     <date>/calib_cam_to_cam.txt               KITTI format (1-based pixels)
     <date>/calib_velo_to_cam.txt
+    <date>/calib_imu_to_velo.txt              KITTI's 2011_09_26 values
     <date>/<drive>/image_0{2,3}/data/<%010d><ext>
     <date>/<drive>/proj_depth/groundtruth/image_0{2,3}/<%010d>.png
     <date>/<drive>/velodyne_points/data/<%010d>.bin
     <date>/<drive>/heights_segms_with_road_<W>x<H>_0{2,3}/<%010d>.npz
     <date>/<drive>/poses.txt                  camera 2, 3×4 cam-to-world rows
+    <date>/<drive>/oxts/data/<%010d>.txt      GPS/IMU packets (see below)
 
 The calibration projects exactly like the renderer: ``P_rect_02`` holds the
 dataset's pixel K with the principal point shifted by +1 (KITTI's 1-based
 pixel convention, undone by the ``− 1`` of ``generate_depth_map``),
 ``P_rect_03`` adds ``−fx·baseline``, ``R_rect_00`` is the identity and the
-velodyne extrinsics are KITTI's ``2011_09_26`` values.
+velodyne and IMU extrinsics are KITTI's ``2011_09_26`` values.
+
+The OXTS packets (:func:`oxts_packets`) are the exact camera-2 poses seen
+through the IMU (``T_world_imu = T_world_cam · imu2cam``, imu2cam parsed
+from the written calibrations), with the renderer's world (x right, y
+down, z forward at frame 0) mapped to east / −up / north, and converted to
+latitude / longitude / altitude by the inverse of packnet-sfm's Mercator
+conversion (scale = cos of frame 0's latitude): :class:`~depthseg.datasets.
+transforms.LoadOxtsPoses` recovers the true relative poses.
 """
 import fcntl
 import glob
@@ -36,6 +46,12 @@ from tqdm import tqdm
 
 from depthseg.datasets.kitti import KittiRawDataset
 from depthseg.datasets.kitti_utils import format_calib, velo_to_cam_text
+from depthseg.datasets.transforms.oxts import (
+    IMU_TO_VELO_R,
+    IMU_TO_VELO_T,
+    imu_to_velo_text,
+    oxts_packet_from_pose,
+)
 from depthseg.registry import DATASETS
 from .renderer import SynthRoadScene, _noise_table
 
@@ -44,8 +60,13 @@ INFO_FILE = 'synthroad_info.json'
 DEFAULT_ROOT = 'data/synthroad'
 DATE = '2000_01_01'
 SEGM_DIRNAME = 'heights_segms_with_road'
-# bump when the rendered content changes (2: set-back fronts, open lots)
-VERSION = 2
+# bump when the rendered content changes (2: set-back fronts, open lots;
+# 3: oxts/ packets and calib_imu_to_velo.txt)
+VERSION = 3
+#: latitude / longitude (degrees) and altitude (m) of drive d's first IMU
+#: position: OXTS_ORIGIN + d * OXTS_DRIVE_STEP
+OXTS_ORIGIN = (49.0, 8.4, 110.0)
+OXTS_DRIVE_STEP = (0.01, 0.0, 0.0)
 # generation parameters recorded in the info json and checked on reuse
 PARAM_KEYS = ('version', 'seed', 'sequences', 'frames', 'size', 'ext')
 
@@ -89,6 +110,73 @@ def velo_to_cam() -> np.ndarray:
                                                                           3)
     T[:3, 3] = [float(v) for v in values['T'].split()]
     return T
+
+
+def imu_to_cam() -> np.ndarray:
+    """4×4 IMU -> camera transform of the written calibrations
+    (``R_rect_00`` = I): ``T_velo→cam · T_imu→velo``, both parsed from
+    their text."""
+    values = dict(line.split(':', 1) for line in imu_to_velo_text(
+        IMU_TO_VELO_R, IMU_TO_VELO_T).splitlines())
+    T = np.eye(4)
+    T[:3, :3] = np.array([float(v) for v in values['R'].split()]).reshape(3,
+                                                                          3)
+    T[:3, 3] = [float(v) for v in values['T'].split()]
+    return velo_to_cam() @ T
+
+
+#: renderer world (x right, y down, z forward) -> east / north / up
+_WORLD_TO_ENU = np.array([[1., 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0],
+                          [0, 0, 0, 1]])
+
+
+def _imu_pose(scene: SynthRoadScene, frame: float,
+              imu2cam: np.ndarray) -> np.ndarray:
+    """IMU -> ENU world (origin: the renderer's) at a (fractional)
+    frame."""
+    return _WORLD_TO_ENU @ scene.pose(frame, 2) @ imu2cam
+
+
+def oxts_packets(scene: SynthRoadScene, drive: int,
+                 imu2cam: np.ndarray) -> np.ndarray:
+    """float64 F×30 OXTS packets of a drive (KITTI field order).
+
+    lat / lon / alt / roll / pitch / yaw from the exact poses (the first
+    frame's IMU at ``OXTS_ORIGIN + drive·OXTS_DRIVE_STEP``); velocities,
+    accelerations (specific force: + g upwards) and angular rates by central
+    differences (±0.01 frame) in the world (vn, ve, vu) and the IMU frame
+    (vf, vl; ax..az = af..au; wx..wz = wf..wu); accuracies 0.05 m / 0.02
+    m/s, navstat 4, 10 satellites, modes 5 / 5 / 6.
+    """
+    lat0, lon0, alt0 = np.add(OXTS_ORIGIN, np.multiply(OXTS_DRIVE_STEP,
+                                                       drive))
+    scale = np.cos(lat0 * np.pi / 180.)
+    er = 6378137.
+    ref = np.array([scale * lon0 * np.pi * er / 180.,
+                    scale * er * np.log(np.tan((90. + lat0) * np.pi / 360.)),
+                    alt0])
+    p0 = _imu_pose(scene, 0, imu2cam)[:3, 3]
+    h, dt = 0.01, 0.01 / scene.fps
+    rows = []
+    for frame in range(scene.num_frames):
+        T = _imu_pose(scene, frame, imu2cam)
+        T_enu = T.copy()
+        T_enu[:3, 3] = ref + T[:3, 3] - p0
+        llh_rpy = oxts_packet_from_pose(T_enu, scale)
+        before, after = (_imu_pose(scene, frame + d, imu2cam)
+                         for d in (-h, h))
+        v = (after[:3, 3] - before[:3, 3]) / (2 * dt)
+        a = (after[:3, 3] - 2 * T[:3, 3] + before[:3, 3]) / dt ** 2
+        R = T[:3, :3]
+        vb = R.T @ v
+        ab = R.T @ (a + [0., 0., 9.81])
+        dR = before[:3, :3].T @ after[:3, :3]
+        w = np.array([dR[2, 1] - dR[1, 2], dR[0, 2] - dR[2, 0],
+                      dR[1, 0] - dR[0, 1]]) / 2 / (2 * dt)
+        rows.append(np.concatenate([
+            llh_rpy, [v[1], v[0], vb[0], vb[1], v[2]], ab, ab, w, w,
+            [0.05, 0.02, 4, 10, 5, 5, 6]]))
+    return np.array(rows)
 
 
 def save_npz(path: str, **arrays: np.ndarray) -> None:
@@ -153,6 +241,8 @@ def write_synthroad(root: str,
     table = _noise_table(np.random.default_rng(seed))
     with open(osp.join(calib_dir, 'calib_velo_to_cam.txt'), 'w') as f:
         f.write(velo_to_cam_text())
+    with open(osp.join(calib_dir, 'calib_imu_to_velo.txt'), 'w') as f:
+        f.write(imu_to_velo_text(IMU_TO_VELO_R, IMU_TO_VELO_T))
     for drive in range(sequences):
         scene = SynthRoadScene(seed, drive, frames, (h, w),
                                noise_table=table)
@@ -161,6 +251,7 @@ def write_synthroad(root: str,
                 f.write(cam_to_cam_text(scene.K, (h, w), scene.baseline))
         _write_drive(osp.join(calib_dir, drive_name(drive)), scene,
                      velo_to_cam(), ext, progress)
+        _write_oxts(osp.join(calib_dir, drive_name(drive)), scene, drive)
 
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1 << 20]))
     counts = {}
@@ -190,7 +281,10 @@ def write_synthroad(root: str,
         'round(depth*256), 0 = sky/invalid',
         labels='npz segms uint8: 0 background, 1..n cars (heights[k-1] '
         'in metres, float32), 100 road',
-        poses='poses.txt: camera 2 to world (first frame), 3x4 rows')
+        poses='poses.txt: camera 2 to world (first frame), 3x4 rows',
+        oxts='oxts/data/<%010d>.txt: KITTI OXTS packets of the exact poses '
+        '(IMU of calib_imu_to_velo.txt; first frame at lat/lon/alt '
+        f'{list(OXTS_ORIGIN)} + drive * {list(OXTS_DRIVE_STEP)})')
     with open(osp.join(root, INFO_FILE), 'w') as f:
         json.dump(info, f, indent=1, sort_keys=True)
         f.write('\n')
@@ -233,6 +327,15 @@ def _write_drive(drive_dir: str, scene: SynthRoadScene,
             progress(1)
     with open(osp.join(drive_dir, 'poses.txt'), 'w') as f:
         f.write(''.join(format_calib(p) + '\n' for p in poses))
+
+
+def _write_oxts(drive_dir: str, scene: SynthRoadScene, drive: int) -> None:
+    """``oxts/data/<%010d>.txt`` of one drive (:func:`oxts_packets`)."""
+    out = osp.join(drive_dir, 'oxts', 'data')
+    os.makedirs(out, exist_ok=True)
+    for frame, row in enumerate(oxts_packets(scene, drive, imu_to_cam())):
+        with open(osp.join(out, f'{frame:010d}.txt'), 'w') as f:
+            f.write(' '.join(f'{v:.15g}' for v in row) + '\n')
 
 
 def _read_info(root: str) -> Optional[dict]:

@@ -1,4 +1,5 @@
 """KITTI depth evaluation (Monodepth2 ``evaluate_depth.py``, spec §8.2)."""
+import logging
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -153,11 +154,16 @@ class DepthMetric(BaseMetric):
             the submission PNGs (5.4, hard-coded in the original).
         resize: resize of the disparity to the GT size: ``'bilinear'``
             (cv2, Monodepth2), ``'bilinear_align_corners'`` (BDEdepth's
-            KITTI / Cityscapes evaluation) or ``'nearest'`` (BDEdepth's
-            NYUv2 / Make3D evaluation).
+            KITTI / Cityscapes evaluation), ``'nearest'`` (BDEdepth's
+            NYUv2 / Make3D evaluation) or ``'bilinear_depth_align_corners'``
+            (PackNet-SfM: the depth 1/disp, not the disparity, resized
+            bilinearly with align_corners=True).
         median: ``'numpy'`` or ``'torch'`` (lower middle; BDEdepth) median
             of the scaling ratio.
         log_base: ``'e'``, or ``'10'`` for Make3D's ``rmse_log`` (log10).
+        empty_gt: an image without a valid GT pixel: ``'raise'`` (default,
+            naming the sample) or ``'exclude'`` (left out of the means;
+            PackNet-SfM's evaluation, quirk Q20 fixed).
     """
 
     default_prefix = 'depth'
@@ -178,6 +184,7 @@ class DepthMetric(BaseMetric):
                  resize: str = 'bilinear',
                  median: str = 'numpy',
                  log_base: str = 'e',
+                 empty_gt: str = 'raise',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None):
@@ -204,6 +211,10 @@ class DepthMetric(BaseMetric):
         if str(log_base) not in EVAL_LOG_BASES:
             raise ValueError(f'log_base must be one of {EVAL_LOG_BASES}, '
                              f'got {log_base!r}')
+        if empty_gt not in ('raise', 'exclude'):
+            raise ValueError(f"empty_gt must be 'raise' or 'exclude', got "
+                             f'{empty_gt!r}')
+        self.empty_gt = empty_gt
         self.eval_cfg = dict(crop=crop, min_depth=min_depth,
                              max_depth=max_depth,
                              median_scaling=scaling == 'median',
@@ -310,6 +321,9 @@ class DepthMetric(BaseMetric):
                 errors.update({f'median_{k}': median[k]
                                for k in DEPTH_METRIC_NAMES})
         except ValueError as e:
+            if self.empty_gt == 'exclude' and str(e).startswith(
+                    'no valid ground-truth pixel'):
+                return {}  # left out of the means (compute_metrics)
             raise ValueError(f"sample_idx {sample['sample_idx']}: {e}") \
                 from None
         return {k: float(v) for k, v in errors.items()}
@@ -333,6 +347,15 @@ class DepthMetric(BaseMetric):
         names = list(DEPTH_METRIC_NAMES)
         if self.scaling == 'both':
             names += [f'median_{k}' for k in DEPTH_METRIC_NAMES]
+        evaluated = [r for r in results if 'ratio' in r]
+        if len(evaluated) < len(results):  # empty_gt='exclude'
+            if not evaluated:
+                raise ValueError('DepthMetric: no evaluated image has a '
+                                 'valid ground-truth pixel')
+            print_log(f'{len(results) - len(evaluated)} images without a '
+                      'valid ground-truth pixel were left out of the means',
+                      logger='current', level=logging.WARNING)
+            results = evaluated
         metrics = {k: float(np.mean([r[k] for r in results])) for k in names}
         med, std = ratio_stats([r['ratio'] for r in results])
         metrics['ratio_median'] = float(med)

@@ -23,8 +23,11 @@ from .packnet_layers import (Conv2D, InvDepth, PackLayerConv3d, ResidualBlock,
 PACKNET_VERSIONS = ('A', 'B')
 
 
+@MODELS.register_module()
 class PackNetBase(BaseModule):
-    """PackNet graph with configurable widths (PackNet01 / PackNetSlim01).
+    """PackNet graph with configurable widths (PackNet01 / PackNetSlim01;
+    registered so configs can build narrow CPU-sized variants, e.g.
+    ``widths=(16, 16, 16, 32, 64, 128), d=4``).
 
     Args:
         dropout: Dropout2d probability on the residual shortcuts; falsy

@@ -21,6 +21,19 @@ VIEW_GROUPS = ('all', 'original', 'augmented')
 PluginSpecs = Union[Mapping[str, Optional[dict]], Sequence[dict]]
 
 
+def to_float32(tree):
+    """Reduced-precision (autocast) tensors in nested dicts/lists/tuples ->
+    float32; everything else unchanged."""
+    if torch.is_tensor(tree):
+        return tree.float() if tree.dtype in (torch.float16,
+                                              torch.bfloat16) else tree
+    if isinstance(tree, dict):
+        return type(tree)((k, to_float32(v)) for k, v in tree.items())
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(to_float32(v) for v in tree)
+    return tree
+
+
 def keyed_plugins(specs: PluginSpecs, what: str) -> List[Tuple[str, dict]]:
     """``(name, config)`` pairs in order; ``None`` entries (dropped by a
     config) are left out; a list gets the names ``'0'``, ``'1'``, ..."""
@@ -91,6 +104,11 @@ class SelfSupDepthEstimator(NonFiniteGuardMixin, BaseModel):
             disparities (Monodepth2 default), ``'native'`` warps each scale
             at its own resolution (``--v1_multiscale``).
         align_corners, padding_mode: ``grid_sample`` settings of the warp.
+        depth_flip_prob: probability, drawn once per training batch, of
+            running the depth net on the left-right flipped target and
+            flipping every output scale back (PackNet-SfM's in-model flip
+            augmentation, quirk Q37: the pose net and the loss images are
+            not flipped); 0 (default) = off.
         test_cfg: ``depth_scale`` (multiplies predicted depth, e.g. 5.4 for
             stereo models to get metres), ``flip_post_process`` (average with
             the prediction of the flipped image, as the original's
@@ -108,6 +126,7 @@ class SelfSupDepthEstimator(NonFiniteGuardMixin, BaseModel):
                  min_depth: float = 0.1, max_depth: float = 100.,
                  multiscale: str = 'full', align_corners: bool = True,
                  padding_mode: str = 'border',
+                 depth_flip_prob: float = 0.0,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg=None):
@@ -123,6 +142,10 @@ class SelfSupDepthEstimator(NonFiniteGuardMixin, BaseModel):
         self.frame_ids = list(frame_ids)
         self.scales = list(scales)
         self.min_depth, self.max_depth = min_depth, max_depth
+        if not 0.0 <= depth_flip_prob <= 1.0:
+            raise ValueError(f'depth_flip_prob must be in [0, 1], got '
+                             f'{depth_flip_prob}')
+        self.depth_flip_prob = depth_flip_prob
         self.warp_cfg = dict(multiscale=multiscale,
                              align_corners=align_corners,
                              padding_mode=padding_mode)
@@ -203,18 +226,25 @@ class SelfSupDepthEstimator(NonFiniteGuardMixin, BaseModel):
     def build_context(self, inputs: dict) -> DepthContext:
         """Run the networks on one batch and wrap the results; each view's
         context is in ``ctx.views[name]`` (one depth-net pass per view)."""
-        disp = self.extract_disp(inputs['color_aug'][0])
+        img = inputs['color_aug'][0]
+        if self.training and self.depth_flip_prob > 0 and \
+                float(torch.rand(())) < self.depth_flip_prob:
+            disp = {s: d.flip(-1) for s, d in
+                    self.extract_disp(img.flip(-1)).items()}
+        else:
+            disp = self.extract_disp(img)
         pose_params = {}
         if self.pose_net is not None:
             pose_params = self.pose_net(inputs['color_aug'], self.frame_ids)
+        disp, pose_params = to_float32(disp), to_float32(pose_params)
         ctx = DepthContext(inputs, disp, self.frame_ids, self.scales,
                            pose_params=pose_params, pose_net=self.pose_net,
                            min_depth=self.min_depth,
                            max_depth=self.max_depth, **self.warp_cfg)
         for view in self.views:
             out = view(inputs)
-            ctx.views[view.name] = ViewContext(ctx, out,
-                                               self.extract_disp(out.image))
+            ctx.views[view.name] = ViewContext(
+                ctx, out, to_float32(self.extract_disp(out.image)))
         return ctx
 
     def loss_terms(self, ctx: DepthContext) -> Dict[str, Tensor]:
@@ -244,7 +274,12 @@ class SelfSupDepthEstimator(NonFiniteGuardMixin, BaseModel):
     def loss(self, inputs: dict, data_samples=None) -> Dict[str, Tensor]:
         """Every plugin's named terms; mmengine sums the ``loss*`` ones."""
         ctx = self.build_context(inputs)
-        terms = self.loss_terms(ctx)
+        # the networks run under the optimizer wrapper's autocast (--amp);
+        # the warping geometry (pixel coordinates need float32's mantissa)
+        # and every loss plugin (SSIM variances, FUMET's plane fits and
+        # camera heights) run in float32
+        with torch.autocast(ctx.color(0, 0).device.type, enabled=False):
+            terms = self.loss_terms(ctx)
         if self.keep_context:
             self.last_context = ctx
         return terms

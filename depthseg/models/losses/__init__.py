@@ -6,10 +6,13 @@ from .functional import (charbonnier, edge_aware_smoothness,
                          edge_aware_terms, mean_normalise, reprojection_error,
                          ssim_loss)
 from .metric_scale import CameraHeightLoss, CarHeightLoss, road_cars
+from .packnet_loss import PackNetPhotometricLoss
 from .photometric import PhotometricLoss, automask_min
 from .plugin import LossPlugin
 from .road_override import RoadMaskingOverride, road_override_min
 from .smoothness import SmoothnessLoss
+from .supervised_depth import SupervisedDepthLoss
+from .velocity import VelocitySupervisionLoss
 
 __all__ = [
     'PhotometricLoss', 'SmoothnessLoss', 'CarHeightLoss', 'CameraHeightLoss',
@@ -18,5 +21,7 @@ __all__ = [
     'FeatureMetricLoss', 'feature_metric_min', 'charbonnier',
     'edge_aware_terms', 'feature_regularization', 'autoencoder_loss_terms',
     'reconstruction_targets', 'ViewConsistencyLoss', 'si_log_loss',
-    'si_log_per_image', 'LossPlugin', 'RoadMaskingOverride'
+    'si_log_per_image', 'LossPlugin', 'RoadMaskingOverride',
+    'PackNetPhotometricLoss', 'VelocitySupervisionLoss',
+    'SupervisedDepthLoss'
 ]

@@ -3,15 +3,17 @@
 original). A loss plugin calls these; nothing here holds state.
 
 Reused depthseg helpers: :func:`~depthseg.models.losses.functional.ssim_loss`
-(same SSIM loss map with C1/C2 given). Variants written here because
-the shared helper differs in a detail: :func:`photometric_map` (the
-``α·SSIM + (1−α)·L1`` map of ``functional.reprojection_error``, whose SSIM
-constants are fixed, plus the α = 0 per-channel map and clip_loss),
+(same SSIM loss map with C1/C2 given) and
+:func:`~depthseg.models.losses.functional.reprojection_error` (the
+``α·SSIM + (1−α)·L1`` map, with its C1/C2 options) inside
+:func:`photometric_map`, which adds the α = 0 per-channel map and
+clip_loss. Variants written here because the shared helper differs in a
+detail:
 :func:`ssim` (the raw index, not exposed by ``functional.ssim_loss``),
-:func:`inv_depths_normalize` (``clamp(mean, 1e-6)`` instead of
-``functional.mean_normalise``'s ``mean + 1e-7``) and
 :func:`calc_smoothness` (signed per-pixel maps, not only the means of
-``functional.edge_aware_smoothness``).
+``functional.edge_aware_smoothness``, which :func:`smoothness_terms`
+uses). :func:`inv_depths_normalize` is ``functional.mean_normalise`` with
+its ``min_mean`` option (``clamp(mean, 1e-6)``).
 """
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -24,7 +26,8 @@ from depthseg.models.utils.packnet_geometry import (inv2depth,
                                                     pose_vec_to_matrix,
                                                     scale_intrinsics,
                                                     view_synthesis)
-from .functional import ssim_loss
+from .functional import (edge_aware_smoothness, mean_normalise,
+                         reprojection_error)
 
 #: Values of ``photometric_reduce_op``.
 REDUCE_OPS = ('min', 'mean')
@@ -61,10 +64,8 @@ def photometric_map(t_est: Tensor, image: Tensor,
     ``float(mean + clip_loss·std)`` (unbiased std over the whole map).
     """
     if ssim_loss_weight > 0:
-        # = reprojection_error(t_est, image, ssim_loss_weight) with C1/C2
-        l1 = (t_est - image).abs().mean(1, keepdim=True)
-        ss = ssim_loss(t_est, image, C1, C2).mean(1, keepdim=True)
-        loss = ssim_loss_weight * ss + (1 - ssim_loss_weight) * l1
+        loss = reprojection_error(t_est, image, ssim_loss_weight, C1=C1,
+                                  C2=C2)
     else:
         loss = (t_est - image).abs()
     if clip_loss > 0.0:
@@ -135,9 +136,9 @@ def upsample_inv_depths(inv_depths: Sequence[Tensor],
 def inv_depths_normalize(inv_depths: Sequence[Tensor],
                          min_mean: float = 1e-6) -> List[Tensor]:
     """``d / clamp(mean_HW(d), min_mean)`` for every map (always applied,
-    quirk Q3)."""
-    return [d / d.mean((2, 3), keepdim=True).clamp(min=min_mean)
-            for d in inv_depths]
+    quirk Q3; :func:`~depthseg.models.losses.functional.mean_normalise`
+    with ``min_mean``)."""
+    return [mean_normalise(d, min_mean=min_mean) for d in inv_depths]
 
 
 def gradient_x(x: Tensor) -> Tensor:
@@ -165,9 +166,12 @@ def calc_smoothness(inv_depths: Sequence[Tensor], images: Sequence[Tensor],
 
 def smoothness_terms(inv_depths: Sequence[Tensor], images: Sequence[Tensor],
                      num_scales: int) -> List[Tensor]:
-    """``mean|sx_i| + mean|sy_i|`` per scale (before ``/2^i``)."""
-    sx, sy = calc_smoothness(inv_depths, images, num_scales)
-    return [sx[i].abs().mean() + sy[i].abs().mean()
+    """``mean|sx_i| + mean|sy_i|`` per scale (before ``/2^i``): the shared
+    :func:`~depthseg.models.losses.functional.edge_aware_smoothness` on the
+    mean-normalised inverse depth (``|∂d·w| = |∂d|·w`` exactly for w > 0,
+    same as the signed maps of :func:`calc_smoothness`)."""
+    norm = inv_depths_normalize(inv_depths[:num_scales])
+    return [edge_aware_smoothness(norm[i], images[i])
             for i in range(num_scales)]
 
 

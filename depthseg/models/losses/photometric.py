@@ -99,6 +99,19 @@ class PhotometricLoss(BaseModule):
         return reprojection_error(pred, target, self.ssim_weight,
                                   self.use_ssim, self.l1)
 
+    def identity_error(self, ctx, f, s: int) -> Tensor:
+        """Error of the unwarped source f against the target at scale s,
+        computed once per image pair and resolution: with
+        ``multiscale='full'`` every scale compares the same full-resolution
+        images (cached in ``ctx.state['identity_errors']``; no gradient
+        flows through it)."""
+        key = (f, ctx.source_scale(s), self.ssim_weight, self.use_ssim,
+               self.l1)
+        cache = ctx.state.setdefault('identity_errors', {})
+        if key not in cache:
+            cache[key] = self.error(ctx.source(f, s), ctx.target(s))
+        return cache[key]
+
     def scale_errors(self, ctx, s: int) -> Tuple[Optional[Tensor], Tensor]:
         """Identity (or None) and reprojection errors at scale s."""
         target = ctx.target(s)
@@ -106,9 +119,8 @@ class PhotometricLoss(BaseModule):
             [self.error(ctx.warped[f, s], target) for f in ctx.source_ids], 1)
         identity = None
         if self.automask:
-            identity = torch.cat([
-                self.error(ctx.source(f, s), target) for f in ctx.source_ids
-            ], 1)
+            identity = torch.cat(
+                [self.identity_error(ctx, f, s) for f in ctx.source_ids], 1)
         if self.avg_reprojection:
             reproj = reproj.mean(1, keepdim=True)
             if identity is not None:

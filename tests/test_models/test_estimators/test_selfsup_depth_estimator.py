@@ -114,3 +114,34 @@ def test_flip_post_process_and_pose(tmp_path):
         assert not pose['invert']
     # the blend uses the flipped prediction near the left border only
     assert torch.allclose(ref[..., :5], flipped.flip(-1)[..., :5])
+
+
+def test_cpu_bf16_autocast_train_steps(tmp_path):
+    """--amp on CPU: the networks under bf16 autocast, the context and the
+    losses in float32; a few steps give finite losses that follow the
+    float32 run."""
+    from mmengine.optim import OptimWrapper
+
+    from depthseg.engine.optim_wrappers import (CPUAutocastOptimWrapper,
+                                                cpu_supports_bf16)
+    data = batch(tmp_path)
+    losses = {}
+    for wrapper_type in (OptimWrapper, CPUAutocastOptimWrapper):
+        torch.manual_seed(0)
+        model = MODELS.build(model_cfg(losses=dict(
+            photometric=dict(noise_scale=0.0))))
+        model.keep_context = True
+        wrapper = wrapper_type(
+            optimizer=torch.optim.Adam(model.parameters(), lr=1e-4))
+        losses[wrapper_type] = [
+            float(model.train_step(data, wrapper)['loss']) for _ in range(3)]
+        ctx = model.last_context
+        assert ctx.disp[0].dtype == torch.float32
+        assert ctx.warped[-1, 0].dtype == torch.float32
+    amp = losses[CPUAutocastOptimWrapper]
+    assert all(torch.isfinite(torch.tensor(amp)))
+    if cpu_supports_bf16():  # bf16 convolutions: close, not equal
+        assert amp != losses[OptimWrapper]
+    torch.testing.assert_close(torch.tensor(amp),
+                               torch.tensor(losses[OptimWrapper]),
+                               rtol=0.05, atol=0)

@@ -116,3 +116,46 @@ def test_compute_losses_e2e():
     ]
     np.testing.assert_allclose(loss_s, [o[f'loss_s{s}'] for s in range(4)],
                                **tol)
+
+
+def test_fused_ssim_equals_exact_form():
+    """One depthwise convolution for the five local means = the original's
+    five avg_pool2d calls (values and gradients)."""
+    from depthseg.models.losses.functional import ssim_loss
+    torch.manual_seed(0)
+    # float32: x² - mu² cancels, so single pixels differ by ~1e-5
+    for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 5e-5)):
+        x = torch.rand(2, 3, 12, 20, dtype=dtype, requires_grad=True)
+        y = torch.rand(2, 3, 12, 20, dtype=dtype)
+        fused, exact = ssim_loss(x, y), ssim_loss(x, y, fused=False)
+        torch.testing.assert_close(fused, exact, rtol=tol, atol=tol)
+        g_fused, = torch.autograd.grad(fused.sum(), x)
+        g_exact, = torch.autograd.grad(exact.sum(), x)
+        torch.testing.assert_close(g_fused, g_exact, rtol=tol, atol=tol)
+
+
+def test_identity_errors_computed_once_per_pair():
+    """With multiscale='full' every scale compares the same full-resolution
+    images: one identity error per (source, resolution)."""
+    from unittest.mock import patch
+
+    from depthseg.models.estimators.context import DepthContext
+    torch.manual_seed(0)
+    color = {f: [torch.rand(1, 3, 16 // 2**s, 32 // 2**s) for s in range(4)]
+             for f in (0, -1, 1)}
+    K = torch.eye(4)[None]
+    inputs = dict(color=color, K=[K] * 4, inv_K=[K] * 4)
+    disp = {s: torch.rand(1, 1, 16 // 2**s, 32 // 2**s) for s in range(4)}
+    poses = {f: torch.eye(4)[None] for f in (-1, 1)}
+    loss = PhotometricLoss(noise_scale=0)
+    ctx = DepthContext(inputs, disp, [0, -1, 1], range(4), pose_params=poses)
+    with patch.object(loss, 'error', wraps=loss.error) as error:
+        value = loss(ctx)['loss_photometric']
+    # 4 scales × 2 warped sources + 2 identities (not 4 × 2)
+    assert error.call_count == 4 * 2 + 2
+    ctx = DepthContext(inputs, disp, [0, -1, 1], range(4), pose_params=poses)
+    uncached = lambda ctx, f, s: loss.error(  # noqa: E731
+        ctx.source(f, s), ctx.target(s))
+    with patch.object(loss, 'identity_error', side_effect=uncached):
+        torch.testing.assert_close(loss(ctx)['loss_photometric'], value,
+                                   rtol=0, atol=0)
