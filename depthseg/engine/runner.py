@@ -51,6 +51,8 @@ class DepthRunner(Runner):
                          'logs the system environment):\n    ' +
                          '\n    '.join(f'{k}: {v}'
                                        for k, v in runtime.items()))
+        if self.cfg._cfg_dict:
+            self.logger.info(f'Config:\n{self.cfg.pretty_text}')
 
     def register_default_hooks(self, hooks=None) -> None:
         if hooks is not None:

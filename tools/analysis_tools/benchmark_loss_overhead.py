@@ -66,6 +66,10 @@ def parse_args():
                         default=['PhotometricLoss', 'SmoothnessLoss'],
                         help='plugin types kept in the baseline')
     parser.add_argument('--threads', type=int, help='torch CPU threads')
+    parser.add_argument('--amp', action='store_true',
+                        help='bfloat16 autocast of the forward pass, as '
+                        'tools/train.py --amp (the geometry and losses stay '
+                        'float32)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help=CFG_OPTIONS_HELP)
     parser.add_argument('--variant', choices=['baseline', 'full'],
@@ -113,14 +117,18 @@ def synthetic_batch(model, batch, height, width, cars, device):
     return move(inputs)
 
 
-def time_steps(model, inputs, warmup, iters):
-    """Seconds per forward + backward + Adam step."""
+def time_steps(model, inputs, warmup, iters, amp=False):
+    """Seconds per forward + backward + Adam step (forward under bfloat16
+    autocast with ``amp``)."""
     optim = torch.optim.Adam(
         [p for p in model.parameters() if p.requires_grad], lr=1e-6)
     model.train()
 
+    device = inputs['color_aug'][0].device.type
+
     def step():
-        terms = model(inputs, None, mode='loss')
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=amp):
+            terms = model(inputs, None, mode='loss')
         loss = sum(v for k, v in terms.items() if 'loss' in k)
         optim.zero_grad()
         loss.backward()
@@ -168,7 +176,7 @@ def measure(args) -> dict:
             module.h_star_valid.fill_(True)
     inputs = synthetic_batch(model, args.batch_size, args.height,
                              args.width, args.cars, device)
-    seconds = time_steps(model, inputs, args.warmup, args.iters)
+    seconds = time_steps(model, inputs, args.warmup, args.iters, args.amp)
     return dict(seconds=seconds, memory=peak_memory_mib(),
                 plugins=[type(p).__name__ for p in model.losses],
                 threads=torch.get_num_threads(), device=device)
@@ -200,7 +208,8 @@ def main():
               f'{", ".join(results[0]["plugins"])})')
     info = runs['full'][0]
     kind = 'CUDA max allocated' if info['device'] == 'cuda' else 'max RSS'
-    print(f"device: {info['device']}, threads: {info['threads']}, batch "
+    print(f"device: {info['device']}, threads: {info['threads']}, "
+          f"{'bf16 autocast' if args.amp else 'float32'}, batch "
           f'{args.batch_size}, {args.height}x{args.width}, {args.cars} cars '
           f'per frame, {args.iters} timed steps (+{args.warmup} warm-up) per '
           f'run, memory = {kind}')
