@@ -7,7 +7,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import pytest
 import torch
 
 from depthseg.testing import load_fixture
+from depthseg.testing.original_checkpoints import save_with_yacs_config
 from depthseg.utils import register_all_modules
 from depthseg.utils.checkpoint import CheckpointMismatchError
 
@@ -39,31 +39,8 @@ def fixture_weights(name):
 
 
 def save_original_ckpt(path, state_dict, config_items):
-    """torch.save a packnet-style checkpoint whose config is a stand-in
-    yacs ``CfgNode`` (a dict subclass with private state, pickled as
-    ``yacs.config.CfgNode``), as the released files."""
-    yacs = types.ModuleType('yacs')
-    yacs.config = types.ModuleType('yacs.config')
-
-    class CfgNode(dict):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.__dict__['__immutable__'] = True
-
-    CfgNode.__module__, CfgNode.__qualname__ = 'yacs.config', 'CfgNode'
-    yacs.config.CfgNode = CfgNode
-
-    def node(value):
-        if isinstance(value, dict):
-            return CfgNode({k: node(v) for k, v in value.items()})
-        return value
-
-    sys.modules.update({'yacs': yacs, 'yacs.config': yacs.config})
-    try:
-        torch.save(dict(config=node(config_items), state_dict=state_dict),
-                   path)
-    finally:
-        del sys.modules['yacs'], sys.modules['yacs.config']
+    """A packnet-style checkpoint: a yacs config and the state dict."""
+    save_with_yacs_config(path, config=config_items, state_dict=state_dict)
 
 
 ORIGINAL_CONFIG = dict(

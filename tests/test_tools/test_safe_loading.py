@@ -10,7 +10,6 @@ import os
 import pickle
 import subprocess
 import sys
-import types
 
 import numpy as np
 import pytest
@@ -24,6 +23,7 @@ from depthseg.engine.hooks.optimizer_state_hook import LoadOptimizerStateHook
 from depthseg.evaluation import load_gt_depths
 from depthseg.models.backbones import HRNetEncoder, ResnetEncoder
 from depthseg.models.losses.feature_metric import load_checkpoint_state
+from depthseg.testing.original_checkpoints import save_with_yacs_config
 from depthseg.utils.safe_load import (UnsafeFileError,
                                       load_checkpoint, load_npz, load_pickle,
                                       set_trust, to_plain)
@@ -218,26 +218,11 @@ def test_training_checkpoint_resumes_without_trust(tmp_path):
 def test_original_option_objects_become_dicts(tmp_path):
     """yacs ``CfgNode`` (without yacs) and ``argparse.Namespace`` configs,
     tensors saved on any device load as plain data."""
-    # the saving side: a stand-in yacs (dict subclass with private state)
-    yacs = types.ModuleType('yacs')
-    yacs.config = types.ModuleType('yacs.config')
-
-    class CfgNode(dict):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.__dict__['__immutable__'] = True
-
-    CfgNode.__module__, CfgNode.__qualname__ = 'yacs.config', 'CfgNode'
-    yacs.config.CfgNode = CfgNode
-    sys.modules.update({'yacs': yacs, 'yacs.config': yacs.config})
-    try:
-        cfg_node = CfgNode(model=CfgNode(name='SelfSupModel'),
-                           datasets=CfgNode(image_shape=(192, 640)))
-        path = tmp_path / 'packnet.ckpt'
-        torch.save(dict(config=cfg_node, state_dict={'w': torch.ones(2)},
-                        args=argparse.Namespace(lr=1e-4)), path)
-    finally:
-        del sys.modules['yacs'], sys.modules['yacs.config']
+    path = tmp_path / 'packnet.ckpt'
+    save_with_yacs_config(
+        path, config=dict(model=dict(name='SelfSupModel'),
+                          datasets=dict(image_shape=(192, 640))),
+        state_dict={'w': torch.ones(2)}, args=argparse.Namespace(lr=1e-4))
     ckpt = to_plain(load_checkpoint(path))
     assert ckpt['config'] == dict(model=dict(name='SelfSupModel'),
                                   datasets=dict(image_shape=(192, 640)))
