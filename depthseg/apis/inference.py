@@ -15,7 +15,7 @@ from depthseg.registry import MODELS
 from depthseg.structures import DepthDataSample
 from depthseg.utils import (disable_pretrained, merge_cfg_options,
                             register_all_modules)
-from depthseg.utils.checkpoint import check_state_dict
+from depthseg.utils.checkpoint import check_state_dict, strip_ddp_prefix
 from depthseg.utils.safe_load import load_checkpoint
 
 ImageType = Union[str, Path, np.ndarray]
@@ -23,9 +23,7 @@ ImageType = Union[str, Path, np.ndarray]
 
 def _state_dict(checkpoint: dict) -> dict:
     """The model weights of a checkpoint, without a DDP ``module.`` prefix."""
-    state = checkpoint.get('state_dict', checkpoint)
-    return {(k[len('module.'):] if k.startswith('module.') else k): v
-            for k, v in state.items()}
+    return strip_ddp_prefix(checkpoint.get('state_dict', checkpoint))
 
 
 def network_input_size(cfg: Config,

@@ -4,6 +4,13 @@ from typing import Mapping
 from torch import nn
 
 
+def strip_ddp_prefix(state: Mapping) -> dict:
+    """``state`` with the ``module.`` prefix of DDP-wrapped saves removed
+    from its keys (other keys unchanged)."""
+    return {key.removeprefix('module.'): value
+            for key, value in state.items()}
+
+
 class CheckpointMismatchError(RuntimeError):
     """A checkpoint's state dict does not fit the model it is loaded into."""
 

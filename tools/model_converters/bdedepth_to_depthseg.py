@@ -28,7 +28,8 @@ if REPO_ROOT not in sys.path:
 
 from depthseg.apis.inference import build_model  # noqa: E402
 from depthseg.utils import save_converted_checkpoint  # noqa: E402
-from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
+from depthseg.utils.checkpoint import (check_state_dict,  # noqa: E402
+                                       strip_ddp_prefix)
 from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
                                       load_checkpoint, refuse_cleanly,
                                       set_trust)
@@ -48,7 +49,7 @@ CONFIGS = {
 def backbone_of(encoder_state: dict) -> str:
     """'hrnet' (``context_conv`` + ``encoder.transition1``) or 'resnet'
     (``conv1`` + ``encoder.layer4``); a DDP ``module.`` prefix is ignored."""
-    keys = {k.removeprefix('module.') for k in encoder_state}
+    keys = set(strip_ddp_prefix(encoder_state))
     if 'context_conv.weight' in keys and any(
             k.startswith('encoder.transition1.') for k in keys):
         return 'hrnet'
@@ -79,9 +80,7 @@ def read_checkpoint(path: str):
                          'pose net needs both')
     state, meta = {}, {}
     for name, prefix in PARTS:
-        for key, value in ckpt.get(name, {}).items():
-            if key.startswith('module.'):  # DDP-wrapped saves
-                key = key[len('module.'):]
+        for key, value in strip_ddp_prefix(ckpt.get(name, {})).items():
             state[prefix + key] = value
     for key in META_KEYS:
         if key in ckpt:

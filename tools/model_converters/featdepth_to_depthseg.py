@@ -53,7 +53,8 @@ from depthseg.apis.inference import build_model  # noqa: E402
 from depthseg.models.autoencoders import (  # noqa: E402
     FeatDepthAutoEncoderModel, FeatureNet)
 from depthseg.utils import save_converted_checkpoint  # noqa: E402
-from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
+from depthseg.utils.checkpoint import (check_state_dict,  # noqa: E402
+                                       strip_ddp_prefix)
 from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
                                       load_checkpoint, refuse_cleanly,
                                       set_trust)
@@ -78,8 +79,8 @@ def read_checkpoint(path: str) -> tuple:
     if not isinstance(state, dict) or not state:
         raise ValueError(f'{path}: no state_dict found (expected an mmcv '
                          'checkpoint of FeatDepth)')
-    state = {(k[len('module.'):] if k.startswith('module.') else k): v
-             for k, v in state.items() if torch.is_tensor(v)}
+    state = {k: v for k, v in strip_ddp_prefix(state).items()
+             if torch.is_tensor(v)}
     meta = {k: v for k, v in (ckpt.get('meta') or {}).items()
             if isinstance(v, (int, float, str, bool))}
     return state, meta

@@ -29,7 +29,8 @@ import torch  # noqa: E402
 
 from depthseg.apis.inference import build_model  # noqa: E402
 from depthseg.utils import save_converted_checkpoint  # noqa: E402
-from depthseg.utils.checkpoint import check_state_dict  # noqa: E402
+from depthseg.utils.checkpoint import (check_state_dict,  # noqa: E402
+                                       strip_ddp_prefix)
 from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
                                       load_checkpoint, refuse_cleanly,
                                       set_trust)
@@ -85,10 +86,10 @@ def read_folder(model_dir: str):
         if fname not in present or (prefix.startswith('pose') and
                                     not has_pose):
             continue
-        part = load_checkpoint(osp.join(model_dir, fname))
+        part = strip_ddp_prefix(load_checkpoint(osp.join(model_dir, fname)))
         for key, value in part.items():
-            if torch.is_tensor(value):  # without a DDP module. prefix
-                state[prefix + key.removeprefix('module.')] = value
+            if torch.is_tensor(value):
+                state[prefix + key] = value
             else:  # height, width, use_stereo (quirk Q15)
                 meta[key] = value
     return state, meta, has_pose

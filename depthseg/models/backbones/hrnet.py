@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from depthseg.registry import MODELS
+from depthseg.utils.checkpoint import strip_ddp_prefix
 from .base_encoder import PretrainedEncoder
 
 #: HRNet-W18 stage configuration: (num_modules, num_blocks, num_channels).
@@ -246,13 +247,8 @@ def hrnet_imagenet_state(state: Any, path: str) -> Dict[str, Tensor]:
             state = state[key]
     if not isinstance(state, dict):
         raise RuntimeError(f'HRNetEncoder: {path!r} holds no state dict')
-    out = {}
-    for key, value in state.items():
-        if key.startswith('module.'):
-            key = key[len('module.'):]
-        if not key.startswith(HRNET_HEAD_PREFIXES):
-            out[key] = value
-    return out
+    return {key: value for key, value in strip_ddp_prefix(state).items()
+            if not key.startswith(HRNET_HEAD_PREFIXES)}
 
 
 @MODELS.register_module()
