@@ -11,6 +11,7 @@ from mmengine.registry import init_default_scope
 from PIL import Image
 from torch import nn
 
+from depthseg.datasets.kitti import KITTI_K
 from depthseg.registry import MODELS
 from depthseg.structures import DepthDataSample
 from depthseg.utils import (disable_pretrained, merge_cfg_options,
@@ -38,11 +39,37 @@ def network_input_size(cfg: Config,
     if meta and 'height' in meta and 'width' in meta:
         return int(meta['height']), int(meta['width'])
     for loader in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
-        pipeline = cfg.get(loader, {}).get('dataset', {}).get('pipeline', [])
+        pipeline = (cfg.get(loader) or {}).get('dataset', {}).get(
+            'pipeline', [])
         for transform in pipeline:
             if transform.get('type') == 'ResizePyramid':
                 return int(transform['height']), int(transform['width'])
     return None
+
+
+def config_intrinsics(cfg: Config) -> Tuple[np.ndarray, str]:
+    """Normalised 3×3 intrinsics (row 0 / W, row 1 / H) of the camera of a
+    config's data, and where they come from: the ``K`` of the test, val or
+    train dataset, else the KITTI average :data:`KITTI_K` (the default of
+    the KITTI-layout datasets; per-image cameras, e.g. Cityscapes' or
+    ``LoadKittiIntrinsics``, are not read)."""
+    for loader in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+        K = (cfg.get(loader) or {}).get('dataset', {}).get('K')
+        if K is not None:
+            return (np.asarray(K, np.float64)[:3, :3],
+                    f'{loader}.dataset.K of the config')
+    return KITTI_K[:3, :3].astype(np.float64), 'the KITTI average KITTI_K'
+
+
+def model_intrinsics(model) -> Tuple[np.ndarray, str]:
+    """Normalised 3×3 intrinsics of a model from :func:`init_model`
+    (:func:`config_intrinsics` of ``model.cfg``) or of a
+    :class:`~depthseg.apis.deploy.DeployedDepthModel` (stored at export),
+    and their source."""
+    if isinstance(model, nn.Module):
+        return config_intrinsics(model.cfg)
+    return model.intrinsics, model.meta.get('intrinsics_source',
+                                            'the exported file')
 
 
 def build_model(config: Union[str, Path, Config],
@@ -134,7 +161,9 @@ def inference_depth(model: nn.Module, image: Union[ImageType,
     ``model.predict`` (so ``test_cfg`` options apply).
 
     Args:
-        model: a model from :func:`init_model`.
+        model: a model from :func:`init_model`, or an exported one
+            (:class:`~depthseg.apis.deploy.DeployedDepthModel`: called on
+            the resized B×3×h×w float32 batch in [0, 1]).
         image: a file path, or an H×W×3 uint8 array in **RGB** order (convert
             OpenCV's BGR first); or a list of them.
 
@@ -155,24 +184,27 @@ def inference_depth(model: nn.Module, image: Union[ImageType,
             'a checkpoint whose meta has height/width or a config with a '
             'ResizePyramid transform, or set model.input_size = (H, W)')
     height, width = model.input_size
-    device = next(model.parameters()).device
     batch = torch.stack([
         torch.from_numpy(
             np.array(Image.fromarray(a).resize(
                 (width, height), Image.Resampling.LANCZOS))).permute(2, 0, 1)
         for a in arrays
-    ]).to(device).float() / 255.
-    samples = [
-        DepthDataSample(metainfo=dict(ori_shape=a.shape[:2],
-                                      img_shape=(height, width)))
-        for a in arrays
-    ]
-    samples = model.predict(dict(color={0: [batch]}, color_aug={0: batch}),
-                            samples)
+    ]).float() / 255.
+    if isinstance(model, nn.Module):
+        samples = [
+            DepthDataSample(metainfo=dict(ori_shape=a.shape[:2],
+                                          img_shape=(height, width)))
+            for a in arrays
+        ]
+        inputs = batch.to(next(model.parameters()).device)
+        samples = model.predict(dict(color={0: [inputs]},
+                                     color_aug={0: inputs}), samples)
+        disps = [s.pred_disp_map.data.float() for s in samples]
+    else:
+        disps = list(torch.from_numpy(model(batch.numpy())))
     depth_scale = model.test_cfg.get('depth_scale', 1.0)
     results = []
-    for array, sample in zip(arrays, samples):
-        disp_net = sample.pred_disp_map.data.float()
+    for array, disp_net in zip(arrays, disps):
         disp = F.interpolate(disp_net[None], array.shape[:2],
                              mode='bilinear', align_corners=False)[0, 0]
         results.append(

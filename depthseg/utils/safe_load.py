@@ -23,6 +23,7 @@ import io
 import os.path as osp
 import pickle
 import types
+import warnings
 import zipfile
 from contextlib import contextmanager
 from typing import Any, Dict, Optional
@@ -63,6 +64,20 @@ class UnsafeFileError(pickle.UnpicklingError):
             f'types). If you trust this file and its source, pass '
             f'{TRUST_FLAG} to the tool (or set {TRUST_KEY} = True in the '
             'config; in Python, trust=True).')
+
+
+class UntrustedProgramError(UnsafeFileError):
+    """A TorchScript file was to be loaded without the trust opt-in."""
+
+    def __init__(self, path: str):
+        self.path, self.global_name = path, None
+        pickle.UnpicklingError.__init__(
+            self,
+            f'{path}: refused to load it: a TorchScript file is a program '
+            '(torch.jit.load runs its code, with access to every torch '
+            'operator), so depthseg has no restricted mode for it. If you '
+            f'trust this file and its source, pass {TRUST_FLAG} to the tool '
+            '(in Python, trust=True), or export an ONNX file instead.')
 
 
 class _RefusedGlobal(pickle.UnpicklingError):
@@ -203,6 +218,24 @@ def load_checkpoint(path: str, map_location='cpu',
                           weights_only=False, pickle_module=_restricted_pickle)
     except _RefusedGlobal as err:
         raise UnsafeFileError(path, str(err)) from None
+
+
+def load_torchscript(path: str, map_location='cpu',
+                     trust: Optional[bool] = None,
+                     extra_files: Optional[Dict[str, str]] = None):
+    """``torch.jit.load`` a TorchScript file the user trusts (``trust``:
+    see :func:`load_checkpoint`); ``extra_files`` (name -> '') is filled
+    with the stored extra files. Raises :class:`UntrustedProgramError`
+    otherwise."""
+    path = _check_file(path, 'TorchScript file')
+    if not _trusted(trust):
+        raise UntrustedProgramError(path)
+    _note_trusted(path)
+    with warnings.catch_warnings():  # recent torch deprecates TorchScript
+        warnings.filterwarnings('ignore', '`torch.jit', FutureWarning)
+        return torch.jit.load(path, map_location=map_location,
+                              _extra_files={} if extra_files is None
+                              else extra_files)
 
 
 def load_pickle(path: str, trust: Optional[bool] = None) -> Any:

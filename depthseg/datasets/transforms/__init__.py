@@ -10,6 +10,7 @@ from .loading import LoadFrames, LoadKittiDepthGT
 from .oxts import LoadOxtsPoses
 from .proj_depth import LoadProjectedDepth
 from .transforms import ColorJitter, RandomFlip, ResizePyramid
+from .undistort import UndistortCrop
 from .views import PatchReshuffle, ResizeCrop, crop_grid, patch_reshuffle
 
 __all__ = [
@@ -19,5 +20,5 @@ __all__ = [
     'LoadCityscapesStrip', 'LoadCityscapesRaw', 'CanonicalAlign',
     'LoadCityscapesDepthGT', 'PatchReshuffle', 'ResizeCrop', 'crop_grid',
     'patch_reshuffle', 'LoadNYUv2H5', 'LoadMake3D', 'LoadOxtsPoses',
-    'LoadProjectedDepth', 'LoadKittiIntrinsics'
+    'LoadProjectedDepth', 'LoadKittiIntrinsics', 'UndistortCrop'
 ]

@@ -6,6 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from PIL import Image
 
+from depthseg.datasets.nyuv2 import nyu_K
 from depthseg.registry import TRANSFORMS
 
 #: NYUv2 evaluation crop (rows 44:471, columns 40:601) of the 480×640 maps.
@@ -16,11 +17,7 @@ MAKE3D_IMG_BOX = (0, 710, 1704, 1562)
 MAKE3D_GT_ROWS = (17, 38)
 #: NYUv2 test intrinsics normalised by the cropped size 561×427 (principal
 #: point shifted by the crop), as the original's test-mode NYUDataset.
-NYU_TEST_K = np.array(
-    [[5.1885790117450188e+02 / 561, 0, (3.2558244941119034e+02 - 40) / 561,
-      0], [0, 5.1946961112127485e+02 / 427,
-           (2.5373616633400465e+02 - 44) / 427, 0], [0, 0, 1, 0],
-     [0, 0, 0, 1]], dtype=np.float32)
+NYU_TEST_K = nyu_K(NYU_CROP)
 #: Make3D has no calibration: a nominal normalised K (KITTI's), only needed
 #: by the batch format; depth evaluation does not use it.
 MAKE3D_NOMINAL_K = np.array([[0.58, 0, 0.5, 0], [0, 1.92, 0.5, 0],

@@ -24,7 +24,9 @@ class LoadFrames(BaseTransform):
     """Open every ``results['img_paths'][fid]`` as a PIL RGB image.
 
     Adds ``imgs`` ({frame_id: PIL.Image at native resolution}) and
-    ``ori_shape`` ((H, W) of frame 0, or of the first frame id).
+    ``ori_shape`` ((H, W) of frame 0, or of the first frame id). Error
+    hints describe the KITTI layouts, or ``results['layout']`` when the
+    dataset gives one.
     """
 
     def transform(self, results: dict) -> dict:
@@ -38,18 +40,26 @@ class LoadFrames(BaseTransform):
 
     @staticmethod
     def _load(path: str, fid, results: dict) -> Image.Image:
+        layout = results.get('layout')
         if not osp.isfile(path):
             stem, ext = osp.splitext(path)
             other = stem + ('.png' if ext == '.jpg' else '.jpg')
-            hint = (f"{other} exists: set img_ext='{osp.splitext(other)[1]}'"
-                    ' in the dataset config' if osp.isfile(other) else
-                    f"check that data_root={results.get('data_root')!r} "
-                    f'follows the expected layout ({_LAYOUTS}), that the '
-                    'split file belongs to this dataset, and that img_ext '
-                    f"matches the files ('.jpg' vs '.png'; Monodepth2 "
-                    'converts the KITTI PNGs with: find <data_root> -name '
-                    "'*.png' | parallel 'convert -quality 92 -sampling-factor"
-                    " 2x2,1x1,1x1 {.}.png {.}.jpg && rm {}')")
+            if layout is not None:
+                hint = (f"check that data_root={results.get('data_root')!r}"
+                        f' follows the layout {layout} and that the split '
+                        'file belongs to this dataset')
+            elif osp.isfile(other):
+                hint = (f"{other} exists: set img_ext='"
+                        f"{osp.splitext(other)[1]}' in the dataset config")
+            else:
+                hint = (f"check that data_root={results.get('data_root')!r}"
+                        f' follows the expected layout ({_LAYOUTS}), that '
+                        'the split file belongs to this dataset, and that '
+                        "img_ext matches the files ('.jpg' vs '.png'; "
+                        'Monodepth2 converts the KITTI PNGs with: find '
+                        "<data_root> -name '*.png' | parallel 'convert "
+                        '-quality 92 -sampling-factor 2x2,1x1,1x1 {.}.png '
+                        "{.}.jpg && rm {}')")
             raise FileNotFoundError(
                 f'{path} (frame {fid!r} of {_where(results)}) does not '
                 f'exist. Fix: {hint}.')
@@ -57,11 +67,13 @@ class LoadFrames(BaseTransform):
             with open(path, 'rb') as f, Image.open(f) as img:
                 return img.convert('RGB')
         except (OSError, SyntaxError, ValueError) as e:
+            fix = ('re-extract it from the KITTI archive (and re-run the PNG '
+                   'to JPEG conversion if you use .jpg)' if layout is None
+                   else f're-extract it from the dataset archive ({layout})')
             raise OSError(
                 f'Cannot decode image {path} (frame {fid!r} of '
                 f'{_where(results)}): {e}. The file is probably truncated or '
-                'corrupt. Fix: re-extract it from the KITTI archive (and '
-                're-run the PNG to JPEG conversion if you use .jpg).') from e
+                f'corrupt. Fix: {fix}.') from e
 
 
 @TRANSFORMS.register_module()
