@@ -11,6 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from depthseg.models.utils.layers import in_float32
+
 #: GroupNorm groups of every PackNet normalisation (channels must divide).
 NUM_GROUPS = 16
 
@@ -96,7 +98,8 @@ class InvDepth(nn.Module):
         self.activ = nn.Sigmoid()
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.activ(self.conv1(self.pad(x))) / self.min_depth
+        return in_float32(lambda t: self.activ(self.conv1(self.pad(t))),
+                          x) / self.min_depth
 
 
 def _conv3d_to_channels(x: Tensor) -> Tensor:

@@ -6,7 +6,12 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from depthseg.models.backbones.resnet_encoder import resnet_num_ch_enc
-from depthseg.models.utils.layers import Conv3x3, ConvBlock, upsample
+from depthseg.models.utils.layers import (
+    Conv3x3,
+    ConvBlock,
+    in_float32,
+    upsample,
+)
 from depthseg.registry import MODELS
 
 
@@ -67,5 +72,6 @@ class DepthDecoder(BaseModule):
             x = self.decoder[2 * k + 1](x)
             if i in self.scales:
                 disp_conv = self.decoder[10 + self.scales.index(i)]
-                outputs[i] = torch.sigmoid(disp_conv(x))
+                outputs[i] = in_float32(
+                    lambda t: torch.sigmoid(disp_conv(t)), x)
         return outputs

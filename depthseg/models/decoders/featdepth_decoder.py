@@ -7,7 +7,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from depthseg.models.backbones.resnet_encoder import resnet_num_ch_enc
-from depthseg.models.utils.layers import Conv3x3, upsample
+from depthseg.models.utils.layers import Conv3x3, in_float32, upsample
 from depthseg.registry import MODELS
 
 
@@ -142,7 +142,7 @@ class FeatDepthDecoder(BaseModule):
             x = self._lrelu(getattr(self, f'iconv{k}')(x))
             x = getattr(self, f'crp{k}')(x)
             x = upsample(self._lrelu(getattr(self, f'merge{k}')(x)))
-            disp = getattr(self, f'disp{k}')(x)
+            disp = in_float32(getattr(self, f'disp{k}'), x)
             if k - 1 in self.scales:
                 outputs[k - 1] = disp
         return outputs

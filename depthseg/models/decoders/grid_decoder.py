@@ -5,7 +5,7 @@ import torch
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from depthseg.models.utils.layers import Conv3x3
+from depthseg.models.utils.layers import Conv3x3, in_float32
 from depthseg.registry import MODELS
 
 
@@ -121,5 +121,6 @@ class GridDecoder(BaseModule):
                 if i > 0:
                     carry[j] = self._module('upconv', i - 1, j)(x)
             if i in self.scales:
-                outputs[i] = torch.sigmoid(self._module('dispconv', i)(x))
+                head = self._module('dispconv', i)
+                outputs[i] = in_float32(lambda t: torch.sigmoid(head(t)), x)
         return outputs

@@ -5,7 +5,12 @@ import torch
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from depthseg.models.utils.layers import Conv3x3, ConvBlock, upsample
+from depthseg.models.utils.layers import (
+    Conv3x3,
+    ConvBlock,
+    in_float32,
+    upsample,
+)
 from depthseg.registry import MODELS
 
 # nested decoder nodes X_ij (i: level, j: column), in the original's order
@@ -175,6 +180,7 @@ class HRDepthDecoder(BaseModule):
         top = convs['X_04_Conv_1'](upsample(convs['X_04_Conv_0'](x['04'])))
         maps = (top, x['04'], x['13'], x['22'])
         return {
-            s: self.sigmoid(convs[f'dispConvScale{s}'](maps[s]))
+            s: in_float32(lambda t, head=convs[f'dispConvScale{s}']:
+                          self.sigmoid(head(t)), maps[s])
             for s in self.scales
         }

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from depthseg.models.utils.layers import Conv3x3, ConvBlock
+from depthseg.models.utils.layers import Conv3x3, ConvBlock, in_float32
 from depthseg.registry import MODELS
 
 
@@ -89,7 +89,7 @@ class LiteMonoDecoder(BaseModule):
                 x = torch.cat([x, features[i - 1]], 1)
             x = self.decoder[2 * k + 1](x)
             if i in self.scales:
-                disp = self.decoder[6 + self.scales.index(i)](x)
-                disp = F.interpolate(disp, scale_factor=2, mode='bilinear')
-                outputs[i] = self.sigmoid(disp)
+                head = self.decoder[6 + self.scales.index(i)]
+                outputs[i] = in_float32(lambda t: self.sigmoid(F.interpolate(
+                    head(t), scale_factor=2, mode='bilinear')), x)
         return outputs

@@ -5,7 +5,12 @@ import torch
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from depthseg.models.utils.layers import Conv3x3, ConvBlock, upsample
+from depthseg.models.utils.layers import (
+    Conv3x3,
+    ConvBlock,
+    in_float32,
+    upsample,
+)
 from depthseg.registry import MODELS
 
 
@@ -218,5 +223,6 @@ class VADepthDecoder(BaseModule):
                 x.append(self._layer('sa', i)(features[i - 2]))
             x = self._layer('up', i, 1)(torch.cat(x, 1))
             if i in self.scales:
-                outputs[i] = self.sigmoid(self._layer('disp', i)(x))
+                head = self._layer('disp', i)
+                outputs[i] = in_float32(lambda t: self.sigmoid(head(t)), x)
         return outputs

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from depthseg.models.utils.packnet_geometry import (ROTATION_MODES,
                                                     pose_vec_to_matrix)
+from depthseg.models.utils.layers import in_float32
 from depthseg.registry import MODELS
 from .pose_net import FrameId
 
@@ -81,7 +82,7 @@ class PackNetPoseNet(BaseModule):
         x = torch.cat([image, *contexts], 1)
         for i in range(len(self.conv_planes)):
             x = getattr(self, f'conv{i + 1}')(x)
-        pose = self.pose_pred(x).mean(3).mean(2)
+        pose = in_float32(self.pose_pred, x).mean(3).mean(2)
         return 0.01 * pose.view(pose.size(0), self.nb_ref_imgs, 6)
 
     def forward(self, images: Dict[FrameId, Tensor],

@@ -4,6 +4,7 @@ from typing import Tuple
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from depthseg.models.utils.layers import in_float32
 from depthseg.registry import MODELS
 
 
@@ -35,6 +36,6 @@ class PoseCNN(BaseModule):
         translation), each B×(n-1)×1×3, spatial mean × 0.01."""
         for conv in self.net:
             x = self.relu(conv(x))
-        x = self.pose_conv(x)
+        x = in_float32(self.pose_conv, x)
         x = 0.01 * x.mean(3).mean(2).view(-1, self.num_input_frames - 1, 1, 6)
         return x[..., :3], x[..., 3:]

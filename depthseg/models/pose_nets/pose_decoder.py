@@ -5,6 +5,7 @@ import torch
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from depthseg.models.utils.layers import in_float32
 from depthseg.registry import MODELS
 
 
@@ -56,9 +57,8 @@ class PoseDecoder(BaseModule):
         """
         squeeze = self.net[0]
         x = torch.cat([self.relu(squeeze(f[-1])) for f in input_features], 1)
-        for i, conv in enumerate(self.net[1:]):
-            x = conv(x)
-            if i < 2:
-                x = self.relu(x)
+        for conv in self.net[1:3]:
+            x = self.relu(conv(x))
+        x = in_float32(self.net[3], x)
         x = x.mean(3).mean(2).view(-1, self.num_frames_to_predict_for, 1, 6)
         return 0.01 * x[..., :3], self.translation_scale * x[..., 3:]
