@@ -6,7 +6,6 @@ nccl on GPUs, gloo on CPU-only machines); SLURM: ``tools/slurm_train.sh``.
 """
 import argparse
 import difflib
-import logging
 import os
 import os.path as osp
 import re
@@ -18,14 +17,13 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 import mmengine.registry  # noqa: E402
-import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.registry import Registry  # noqa: E402
 
 import depthseg.registry  # noqa: E402
-from depthseg.engine import DepthRunner  # noqa: E402
+from depthseg.engine import DepthRunner, enable_amp  # noqa: E402
 from depthseg.registry import RUNNERS  # noqa: E402
 from depthseg.models.utils.nonfinite import NonFiniteStepError  # noqa: E402
 from depthseg.utils import (disable_pretrained,  # noqa: E402
@@ -62,7 +60,8 @@ def parse_args():
         action='store_true',
         help='mixed precision: bfloat16 autocast of the networks on CPU '
         '(AMX / AVX-512 BF16; float32 with a notice elsewhere) and GPU; the '
-        'geometry and losses stay float32')
+        'geometry and losses stay float32 (a config turns it on with '
+        '`amp = True`)')
     parser.add_argument(
         '--amp-dtype', choices=['bfloat16', 'float16'], default='bfloat16',
         help="with --amp: 'float16' (GPU only) adds dynamic loss scaling")
@@ -94,8 +93,11 @@ def merge_args(cfg, args):
     """Merge the command line arguments into the config."""
     merge_common_args(cfg, args)
 
-    if args.amp:
-        _enable_amp(cfg, args.amp_dtype)
+    if args.amp or cfg.get('amp', False):
+        try:
+            enable_amp(cfg, args.amp_dtype)
+        except ValueError as err:
+            raise SystemExit(f'tools/train.py: {err}') from None
 
     # `--resume` alone: work_dir/last_checkpoint; `--resume PATH`: PATH
     if args.resume == 'auto':
@@ -118,32 +120,6 @@ def merge_args(cfg, args):
         cfg.val_dataloader = None
         cfg.val_evaluator = None
     return cfg
-
-
-def _enable_amp(cfg, dtype: str = 'bfloat16'):
-    """Mixed precision: on a GPU mmengine's ``AmpOptimWrapper`` (bfloat16 by
-    default; float16 with dynamic loss scaling), on a CPU depthseg's
-    ``CPUAutocastOptimWrapper`` (bfloat16 autocast where the CPU has native
-    bf16, float32 with a notice elsewhere). The networks run in reduced
-    precision, the geometry and the losses in float32."""
-    wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper_type in ('AmpOptimWrapper', 'CPUAutocastOptimWrapper'):
-        print_log('AMP training is already enabled in your config.',
-                  logger='current', level=logging.WARNING)
-        return
-    if wrapper_type != 'OptimWrapper':
-        raise SystemExit(f'tools/train.py: --amp needs optim_wrapper.type='
-                         f'OptimWrapper in the config, got {wrapper_type}')
-    if torch.cuda.is_available():
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.dtype = dtype
-        if dtype == 'float16':
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    elif dtype != 'bfloat16':
-        raise SystemExit('tools/train.py: --amp-dtype float16 needs a GPU; '
-                         'on CPU --amp uses bfloat16')
-    else:
-        cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'
 
 
 def explain_build_error(err: Exception, cfg, config_path: str):

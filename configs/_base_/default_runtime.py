@@ -17,8 +17,10 @@ env_cfg = dict(
 default_hooks = dict(
     # time each iteration and the data loading
     timer=dict(type='IterTimerHook'),
-    # print and record logs every 50 iterations; metrics per epoch
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=True),
+    # print and record logs every 50 iterations and after the first one;
+    # metrics per epoch
+    logger=dict(type='DepthLoggerHook', interval=50,
+                log_metric_by_epoch=True),
     # step the learning-rate / momentum schedulers
     param_scheduler=dict(type='ParamSchedulerHook'),
     # save every epoch, keep the newest 3; .pth files and the

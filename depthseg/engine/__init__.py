@@ -1,10 +1,10 @@
 from .hooks import *  # noqa: F401,F403
 from .loops import ResumableEpochBasedTrainLoop
 from .model_wrappers import CPUSafeDistributedDataParallel
-from .optim_wrappers import CPUAutocastOptimWrapper
+from .optim_wrappers import CPUAutocastOptimWrapper, enable_amp
 from .runner import DepthRunner
 
 __all__ = [
     'CPUAutocastOptimWrapper', 'CPUSafeDistributedDataParallel', 'DepthRunner',
-    'ResumableEpochBasedTrainLoop'
+    'ResumableEpochBasedTrainLoop', 'enable_amp'
 ]

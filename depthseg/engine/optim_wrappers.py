@@ -51,3 +51,35 @@ class CPUAutocastOptimWrapper(OptimWrapper):
         with super().optim_context(model), torch.autocast(
                 'cpu', dtype=torch.bfloat16, enabled=self.enabled):
             yield
+
+
+def enable_amp(cfg, dtype: str = 'bfloat16') -> None:
+    """Switch ``cfg.optim_wrapper`` to mixed precision (``tools/train.py
+    --amp``, or ``amp = True`` in a config).
+
+    On a GPU mmengine's ``AmpOptimWrapper`` (bfloat16 by default; float16
+    with dynamic loss scaling), on a CPU :class:`CPUAutocastOptimWrapper`
+    (bfloat16 autocast where the CPU has native bf16, float32 with a notice
+    elsewhere). The networks run in reduced precision except their output
+    heads (``in_float32``); the geometry and the losses run in float32.
+
+    Raises:
+        ValueError: the config has another wrapper type, or float16 is
+            asked for on a CPU.
+    """
+    wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper_type in ('AmpOptimWrapper', 'CPUAutocastOptimWrapper'):
+        return  # the config already asks for it
+    if wrapper_type != 'OptimWrapper':
+        raise ValueError(f'--amp needs optim_wrapper.type=OptimWrapper in '
+                         f'the config, got {wrapper_type}')
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.dtype = dtype
+        if dtype == 'float16':
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    elif dtype != 'bfloat16':
+        raise ValueError('--amp-dtype float16 needs a GPU; on CPU --amp '
+                         'uses bfloat16')
+    else:
+        cfg.optim_wrapper.type = 'CPUAutocastOptimWrapper'

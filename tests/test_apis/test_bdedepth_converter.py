@@ -1,18 +1,15 @@
 """tools/model_converters/bdedepth_to_depthseg.py on synthetic checkpoints
 in the original layout (spec §11)."""
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
 
 from depthseg.apis.inference import build_model
+from depthseg.testing.tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location(
-    'bde_conv', ROOT / 'tools/model_converters/bdedepth_to_depthseg.py')
-conv = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(conv)
+conv = load_tool('tools/model_converters/bdedepth_to_depthseg.py')
 
 
 def _original(config, with_pose=True):

@@ -1,5 +1,4 @@
 """Released Monodepth2 folders convert into depthseg checkpoints exactly."""
-import importlib.util
 import subprocess
 import sys
 from collections import OrderedDict
@@ -18,6 +17,7 @@ from torch import nn
 from depthseg.apis import inference_depth, init_model
 from depthseg.apis.inference import build_model
 from depthseg.models.utils.geometry import disp_to_depth
+from depthseg.testing.tools import REPO_ROOT, load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 CONVERTER = ROOT / 'tools' / 'model_converters' / 'monodepth2_to_depthseg.py'
@@ -209,10 +209,7 @@ def test_mismatched_folder_fails_with_listing(tmp_path):
 
 
 def load_converter():
-    spec = importlib.util.spec_from_file_location('md2_converter', CONVERTER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(str(CONVERTER.relative_to(REPO_ROOT)))
 
 
 def test_stereo_folder_without_pose_and_old_batchnorm(tmp_path):

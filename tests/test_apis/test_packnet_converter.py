@@ -3,7 +3,6 @@ tensors under ``model.depth_net.`` / ``model.pose_net.``, built from the
 packnet_net.npz fixture weights) converts through the command line with no
 missing or unexpected key, and the converted model reproduces the
 fixture's outputs (packnet spec §3.2, §6.3)."""
-import importlib.util
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import torch
 
 from depthseg.testing import load_fixture
 from depthseg.testing.original_checkpoints import save_with_yacs_config
+from depthseg.testing.tools import REPO_ROOT, load_tool
 from depthseg.utils import register_all_modules
 from depthseg.utils.checkpoint import CheckpointMismatchError
 
@@ -25,11 +25,7 @@ NET_RTOL = 1e-9
 
 
 def converter():
-    spec = importlib.util.spec_from_file_location('packnet_to_depthseg',
-                                                  CONVERTER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(str(CONVERTER.relative_to(REPO_ROOT)))
 
 
 def fixture_weights(name):

@@ -1,10 +1,8 @@
 """Synthetic driving videos: geometry, file formats, determinism, loading."""
 import filecmp
-import importlib.util
 import json
 import os
 import os.path as osp
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +18,7 @@ from depthseg.datasets.synthetic import (INFO_FILE, ROAD_LABEL,
 from depthseg.datasets.synthetic import writer as writer_mod
 from depthseg.models.utils.geometry import backproject, project
 from depthseg.registry import DATASETS
+from depthseg.testing.tools import load_tool
 
 H, W = 48, 160
 SEQ, FRAMES, SEED = 2, 5, 1  # seed 1: drive 0 curves, drive 1 is straight
@@ -381,11 +380,7 @@ def test_synthroad_dataset_other_root_must_be_asked_for(tmp_path):
 
 
 def test_make_synthetic_kitti_cli(tmp_path, capsys):
-    path = Path(__file__).resolve().parents[2] / 'tools' / \
-        'dataset_converters' / 'make_synthetic_kitti.py'
-    spec = importlib.util.spec_from_file_location('make_synth', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/dataset_converters/make_synthetic_kitti.py')
     out = str(tmp_path / 'synthroad')
     args = ['--out', out, '--sequences', '1', '--frames', '3', '--size',
             f'{H}x{W}', '--ext', '.png']

@@ -2,7 +2,6 @@
 data. The configs of configs/custom train 1 epoch on a short mp4 of the
 built-in synthetic drive (with an intrinsics file; with only a field of
 view), and tools/infer.py runs on the same video."""
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -20,6 +19,7 @@ from depthseg.datasets.synthetic import SynthRoadScene
 from depthseg.engine import DepthRunner
 from depthseg.models.data_preprocessor import DepthDataPreprocessor
 from depthseg.testing.kitti_tree import make_kitti_raw_tree
+from depthseg.testing.tools import load_tool
 from depthseg.utils import disable_pretrained, register_all_modules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,11 +89,7 @@ def logs(monkeypatch):
 
 @pytest.fixture(scope='module')
 def infer():
-    spec = importlib.util.spec_from_file_location('infer_tool',
-                                                  ROOT / 'tools' / 'infer.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/infer.py')
 
 
 def tiny_runner(config: Path, work_dir: Path, **dataset) -> DepthRunner:

@@ -1,5 +1,4 @@
 """tools/dataset_converters/kitti_export_gt.py on tiny KITTI trees."""
-import importlib.util
 import os.path as osp
 from pathlib import Path
 
@@ -11,13 +10,10 @@ from depthseg.datasets.kitti_utils import generate_depth_map
 from depthseg.evaluation import load_gt_depths
 from depthseg.testing.fixtures import load_fixture
 from depthseg.testing.kitti_tree import make_kitti_raw_tree
+from depthseg.testing.tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = importlib.util.spec_from_file_location(
-    'kitti_export_gt', ROOT / 'tools' / 'dataset_converters' /
-    'kitti_export_gt.py')
-export_tool = importlib.util.module_from_spec(SPEC)
-SPEC.loader.exec_module(export_tool)
+export_tool = load_tool('tools/dataset_converters/kitti_export_gt.py')
 
 
 @pytest.fixture(scope='module')

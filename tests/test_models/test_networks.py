@@ -102,6 +102,30 @@ def test_depth_decoder_forward_shapes():
     assert no_skip(feats)[0].shape == (2, 1, H, W)
 
 
+def test_depth_decoder_init_disp():
+    feats = ResnetEncoder(18, pretrained=None)(torch.rand(2, 3, H, W))
+    torch.manual_seed(0)
+    decoder = DepthDecoder(encoder_depth=18, init_disp=0.09)
+    for s, disp in decoder(feats).items():  # heads' outputs start near 0.09
+        assert abs(disp.mean().item() - 0.09) < 0.03, s
+    with pytest.raises(ValueError, match='init_disp must be in'):
+        DepthDecoder(encoder_depth=18, init_disp=1.0)
+
+
+def test_heads_float32_under_autocast():
+    """in_float32: disparities and pose vectors leave bf16 autocast as
+    float32 (8 significant bits would shift the reprojection)."""
+    encoder = ResnetEncoder(18, pretrained=None)
+    decoder = DepthDecoder(encoder_depth=18)
+    pose = PoseDecoder(R18_CH, num_input_features=1,
+                       num_frames_to_predict_for=2)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        feats = encoder(torch.rand(1, 3, H, W))
+        assert feats[-1].dtype == torch.bfloat16
+        assert all(d.dtype == torch.float32 for d in decoder(feats).values())
+        assert all(t.dtype == torch.float32 for t in pose([feats]))
+
+
 @pytest.mark.parametrize('depth, tv_model, channels', [
     (18, torchvision.models.resnet18, R18_CH),
     (50, torchvision.models.resnet50, [64, 256, 512, 1024, 2048]),

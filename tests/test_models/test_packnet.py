@@ -18,6 +18,7 @@ from depthseg.models.utils.packnet_geometry import pose_vec_to_matrix
 from depthseg.registry import MODELS
 from depthseg.testing import load_fixture
 from depthseg.utils import register_all_modules
+from depthseg.testing.tools import load_tool
 
 register_all_modules()
 RTOL, ATOL = 1e-10, 1e-12  # layers (fixtures README, packnet.npz)
@@ -283,15 +284,7 @@ def test_posenet_checks_context_count():
 
 # ------------------------------------------------------ checkpoint converter
 def converter():
-    import importlib.util
-    from pathlib import Path
-    path = (Path(__file__).resolve().parents[2] / 'tools' /
-            'model_converters' / 'packnet_to_depthseg.py')
-    spec = importlib.util.spec_from_file_location('packnet_to_depthseg',
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/model_converters/packnet_to_depthseg.py')
 
 
 def test_converter_on_fixture_weights(packnet01):

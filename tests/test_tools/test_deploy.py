@@ -4,7 +4,6 @@
 The ONNX tests need the ``deploy`` extra (onnx, onnxruntime) and skip
 without it; the TorchScript ones need only torch.
 """
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 from PIL import Image
 
 from depthseg.apis import DeployedDepthModel
+from depthseg.testing.tools import load_tool
 from depthseg.utils.pointcloud import read_ply
 from depthseg.utils.safe_load import UntrustedProgramError
 
@@ -29,22 +29,14 @@ NETWORKS = {
 }
 
 
-def load_tool(name, path):
-    spec = importlib.util.spec_from_file_location(name, ROOT / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def export():
-    return load_tool('pytorch2onnx_tool',
-                     'tools/deployment/pytorch2onnx.py').main
+    return load_tool('tools/deployment/pytorch2onnx.py').main
 
 
 @pytest.fixture(scope='module')
 def infer():
-    return load_tool('infer_tool', 'tools/infer.py').main
+    return load_tool('tools/infer.py').main
 
 
 def needs_onnx():

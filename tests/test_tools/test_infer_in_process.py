@@ -4,13 +4,13 @@ folders, the GIF fallback, and no partial video after a failure.
 (Subprocess runs on an image, a folder, a video and bad inputs are in
 ``test_infer.py``; the converter is tested in ``tests/test_apis``.)
 """
-import importlib.util
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from depthseg.testing.tools import load_tool
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,11 +19,7 @@ CONFIG = ROOT / 'configs' / 'monodepth2' / 'monodepth2_r18_kitti.py'
 
 @pytest.fixture(scope='module')
 def infer():
-    spec = importlib.util.spec_from_file_location('infer_tool',
-                                                  ROOT / 'tools' / 'infer.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/infer.py')
 
 
 

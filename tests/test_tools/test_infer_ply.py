@@ -1,7 +1,6 @@
 """tools/infer.py --save-ply in-process on a random Monodepth2-R18 (network
 input 64×192): one PLY per image or video frame, the model's or given
 intrinsics, the --max-depth cut, bad --intrinsics."""
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -10,6 +9,7 @@ import pytest
 from PIL import Image
 
 from depthseg.apis import inference_depth, init_model
+from depthseg.testing.tools import load_tool
 from depthseg.utils.pointcloud import read_ply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,11 +19,7 @@ H, W = 40, 100
 
 @pytest.fixture(scope='module')
 def infer():
-    spec = importlib.util.spec_from_file_location('infer_tool',
-                                                  ROOT / 'tools' / 'infer.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/infer.py')
 
 
 @pytest.fixture

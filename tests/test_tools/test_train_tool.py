@@ -1,5 +1,5 @@
 """tools/train.py: argument merging, resume, and error messages."""
-import importlib.util
+import re
 import shutil
 import sys
 
@@ -9,13 +9,12 @@ from mmengine.config import Config
 from tool_helpers import ROOT, finish, load, start, write_toy_config
 
 import depthseg.utils.dist as dist_utils
+from depthseg.testing.tools import load_tool
 from depthseg.utils import setup_cpu_distributed
 
 TRAIN = ROOT / 'tools' / 'train.py'
 
-_spec = importlib.util.spec_from_file_location('depthseg_train_tool', TRAIN)
-train_tool = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(train_tool)
+train_tool = load_tool('tools/train.py', 'depthseg_train_tool')
 
 
 def parse(monkeypatch, *argv):
@@ -80,6 +79,16 @@ def test_amp_on_cpu_is_bf16_autocast(monkeypatch):
     with pytest.raises(SystemExit, match='float16 needs a GPU'):
         train_tool.merge_args(base_cfg(), parse(
             monkeypatch, '--amp', '--amp-dtype', 'float16'))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
+def test_amp_from_the_config(monkeypatch):
+    cfg = train_tool.merge_args(base_cfg(amp=True), parse(monkeypatch))
+    assert cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper'
+    cfg = base_cfg(amp=True)
+    cfg.optim_wrapper.type = 'ApexOptimWrapper'
+    with pytest.raises(SystemExit, match='needs optim_wrapper.type='):
+        train_tool.merge_args(cfg, parse(monkeypatch))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
@@ -206,3 +215,15 @@ def test_resume_matches_uninterrupted_run(tmp_path):
     assert 'rng_state' not in c
     assert not torch.equal(c['state_dict']['conv.weight'],
                            a['state_dict']['conv.weight'])
+
+
+def test_logs_the_first_iteration(tmp_path):
+    """DepthLoggerHook: a line after iteration 1 even with interval 50,
+    then only the epoch ends (4 iterations per epoch)."""
+    config = write_toy_config(tmp_path)
+    output = finish(
+        start([TRAIN, config, '--work-dir', tmp_path / 'work',
+               '--cfg-options', 'default_hooks.logger.interval=50',
+               'train_cfg.max_epochs=2'], cwd=tmp_path))
+    logged = re.findall(r'Epoch\(train\) +\[(\d+)\]\[(\d+)/4\]', output)
+    assert logged == [('1', '1'), ('1', '4'), ('2', '4')], output[-2000:]

@@ -34,7 +34,7 @@ if REPO_ROOT not in sys.path:
 
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
-from depthseg.engine import DepthRunner  # noqa: E402
+from depthseg.engine import DepthRunner, enable_amp  # noqa: E402
 
 import depthseg  # noqa: E402,F401  (this checkout's depthseg, patches)
 from depthseg.utils.config import (CFG_OPTIONS_HELP,  # noqa: E402
@@ -183,10 +183,7 @@ def main():
         if args.num_workers == 0:
             cfg.train_dataloader.persistent_workers = False
     if args.precision == 'amp':
-        cfg.optim_wrapper.type = ('AmpOptimWrapper' if
-                                  torch.cuda.is_available() else
-                                  'CPUAutocastOptimWrapper')
-        cfg.optim_wrapper.dtype = 'bfloat16'
+        enable_amp(cfg)
     batch_size = cfg.train_dataloader.batch_size
     workers = cfg.train_dataloader.get('num_workers', 0)
 

@@ -1,4 +1,5 @@
 """Monodepth2 depth decoder (spec §3.3)."""
+import math
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -27,6 +28,11 @@ class DepthDecoder(BaseModule):
         num_output_channels: channels of each output map.
         use_skips: concatenate encoder features (after the upsampled ones).
         encoder_depth: ResNet depth giving ``num_ch_enc``.
+        init_disp: start the sigmoid disparities near this value in (0, 1)
+            (the heads' biases become its logit): metric-scale training from
+            scratch starts at a plausible depth instead of the ~0.5 of a
+            fresh head (0.2 m with depth range 0.1-100 m). None keeps
+            PyTorch's initialisation.
 
     Modules: ``decoder`` (ModuleList) holds upconv(4,0), upconv(4,1), …,
     upconv(0,1) (ConvBlocks, indices 0..9) then dispconv(s) (Conv3x3) for
@@ -38,7 +44,8 @@ class DepthDecoder(BaseModule):
     def __init__(self, num_ch_enc: Optional[Sequence[int]] = None,
                  scales: Sequence[int] = (0, 1, 2, 3),
                  num_output_channels: int = 1, use_skips: bool = True,
-                 encoder_depth: Optional[int] = None, init_cfg=None):
+                 encoder_depth: Optional[int] = None,
+                 init_disp: Optional[float] = None, init_cfg=None):
         super().__init__(init_cfg)
         if (num_ch_enc is None) == (encoder_depth is None):
             raise ValueError('DepthDecoder: give exactly one of num_ch_enc '
@@ -57,8 +64,15 @@ class DepthDecoder(BaseModule):
             layers.append(ConvBlock(enc[4] if i == 4 else dec[i + 1], dec[i]))
             skip = enc[i - 1] if use_skips and i > 0 else 0
             layers.append(ConvBlock(dec[i] + skip, dec[i]))
-        layers += [Conv3x3(dec[s], num_output_channels) for s in self.scales]
-        self.decoder = nn.ModuleList(layers)
+        heads = [Conv3x3(dec[s], num_output_channels) for s in self.scales]
+        if init_disp is not None:
+            if not 0 < init_disp < 1:
+                raise ValueError(f'DepthDecoder: init_disp must be in (0, 1) '
+                                 f'(a sigmoid output), got {init_disp}')
+            for head in heads:
+                nn.init.constant_(head.conv.bias,
+                                  math.log(init_disp / (1 - init_disp)))
+        self.decoder = nn.ModuleList(layers + heads)
 
     def forward(self, features: List[Tensor]) -> Dict[int, Tensor]:
         """features: 5 encoder maps (f0 at H/2 … f4 at H/32) -> {s: B×C×H/2^s
