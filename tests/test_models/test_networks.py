@@ -104,10 +104,12 @@ def test_depth_decoder_forward_shapes():
 
 def test_depth_decoder_init_disp():
     feats = ResnetEncoder(18, pretrained=None)(torch.rand(2, 3, H, W))
-    torch.manual_seed(0)
     decoder = DepthDecoder(encoder_depth=18, init_disp=0.09)
-    for s, disp in decoder(feats).items():  # heads' outputs start near 0.09
-        assert abs(disp.mean().item() - 0.09) < 0.03, s
+    for head in decoder.decoder[10:]:  # the biases: logit(0.09)
+        assert head.conv.bias.item() == pytest.approx(-2.3136, abs=1e-4)
+        torch.nn.init.zeros_(head.conv.weight)
+    for s, disp in decoder(feats).items():  # bias alone: exactly 0.09
+        assert torch.allclose(disp, torch.full_like(disp, 0.09)), s
     with pytest.raises(ValueError, match='init_disp must be in'):
         DepthDecoder(encoder_depth=18, init_disp=1.0)
 
