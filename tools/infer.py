@@ -64,7 +64,9 @@ from depthseg.apis import (DeployedDepthModel, inference_depth,  # noqa: E402
                            init_model, model_intrinsics)
 from depthseg.apis.deploy import BACKENDS  # noqa: E402
 from depthseg.datasets.video import (IMAGE_EXTS, REENCODE_HINT,  # noqa: E402
-                                     VIDEO_EXTS)
+                                     VIDEO_EXTS, camera_matrix)
+from depthseg.datasets.video import \
+    read_intrinsics as read_camera_file  # noqa: E402
 from depthseg.utils.safe_load import (add_trust_argument,  # noqa: E402
                                       refuse_cleanly)
 from depthseg.utils import atomic_write, merge_cfg_options  # noqa: E402
@@ -132,9 +134,9 @@ def parse_args(argv=None):
 
 def read_intrinsics(values) -> tuple:
     """``--intrinsics`` -> (3×3 K, normalised): four numbers fx fy cx cy,
-    or one file holding them or a row-major 3×3 matrix (whitespace or
-    commas). Normalised (by the image width / height) when cx, cy <= 1.
-    Raises InputError."""
+    or one intrinsics file (the formats of ``VideoFramesDataset``: the four
+    numbers or a row-major 3×3 matrix, YAML/JSON keys). Normalised (by the
+    image width / height) when cx, cy <= 1. Raises InputError."""
     source = 'the --intrinsics values'
     if len(values) == 1:
         path = Path(values[0])
@@ -142,20 +144,18 @@ def read_intrinsics(values) -> tuple:
             raise InputError(f'--intrinsics {path}: no such file. Fix: pass '
                              'fx fy cx cy, or a file holding them (or a 3×3 '
                              'matrix)')
-        source, values = str(path), path.read_text().replace(',',
-                                                             ' ').split()
-    try:
-        numbers = [float(v) for v in values]
-    except ValueError:
-        numbers = []
-    if len(numbers) == 4:
-        fx, fy, cx, cy = numbers
-        K = np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]])
-    elif len(numbers) == 9:
-        K = np.array(numbers).reshape(3, 3)
+        source = str(path)
+        try:
+            K = read_camera_file(source)['K']
+        except ValueError as e:
+            raise InputError(str(e)) from None
     else:
-        raise InputError(f'{source}: expected 4 numbers (fx fy cx cy) or 9 '
-                         f'(a row-major 3×3 matrix), got {values!r}')
+        try:
+            K = camera_matrix([float(v) for v in values])
+        except ValueError:
+            raise InputError(f'{source}: expected 4 numbers (fx fy cx cy) '
+                             f'or 9 (a row-major 3×3 matrix), got '
+                             f'{values!r}') from None
     if not (np.isfinite(K).all() and K[0, 0] > 0 and K[1, 1] > 0
             and np.allclose(K[2], [0, 0, 1])):
         raise InputError(f'{source}: not a camera matrix (fx, fy > 0, last '

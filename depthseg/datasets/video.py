@@ -265,14 +265,23 @@ def read_intrinsics(path: str) -> dict:
     else:
         lines = [line.split('#', 1)[0] for line in text.splitlines()]
         values = np.array(_NUMBER.findall(' '.join(lines)), np.float64)
+    try:
+        K = camera_matrix(values)
+    except ValueError as e:
+        raise malformed(str(e)) from None
+    return dict(K=K, size=size)
+
+
+def camera_matrix(values) -> np.ndarray:
+    """4 numbers (fx fy cx cy) or 9 (a row-major matrix) -> 3×3 float64
+    K. Raises ValueError for another count."""
+    values = np.asarray(values, np.float64).ravel()
     if values.size == 4:
         fx, fy, cx, cy = values
-        K = np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]])
-    elif values.size == 9:
-        K = values.reshape(3, 3)
-    else:
-        raise malformed(f'found {values.size} numbers, not 4 or 9')
-    return dict(K=K, size=size)
+        return np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]])
+    if values.size == 9:
+        return values.reshape(3, 3)
+    raise ValueError(f'found {values.size} numbers, not 4 or 9')
 
 
 def normalised_K(K: np.ndarray, frame_size: Tuple[int, int], source: str,
