@@ -3,7 +3,7 @@
 # FeatDepth autoencoder comes from the synthetic autoencoder run:
 #   python tools/train.py configs/featdepth/featdepth_autoencoder_synthroad.py
 #   python tools/train.py configs/mixed/fumet_featdepth_synthroad.py
-_base_ = ['../fumet/fumet_r18_synthroad.py']
+_base_ = ['../fumet/fumet_r18_synthroad_full.py']
 model = dict(losses=dict(
     # FeatDepth: features of the frozen autoencoder (H/2) warped with the
     # same poses and depth, minimum over the sources

@@ -3,7 +3,7 @@
 # + the HR-Depth decoder + Monodepth2's stereo frame ('s'), with the true
 # 0.54 m stereo baseline so that stereo and FUMET agree on metres.
 #   python tools/train.py configs/mixed/fumet_hrdepth_ms_synthroad.py
-_base_ = ['../fumet/fumet_r18_synthroad.py']
+_base_ = ['../fumet/fumet_r18_synthroad_full.py']
 height, width = 96, 320
 data_size = (192, 640)
 model = dict(

@@ -1,4 +1,4 @@
-# FUMET's quick start (configs/fumet/fumet_r18_synthroad.py: Monodepth2 R18
+# FUMET's synthetic recipe (configs/fumet/fumet_r18_synthroad_full.py: R18
 # from scratch + the car-height and camera-height losses, 96x320 on the
 # built-in synthetic videos) + PackNet-SfM's velocity supervision (VelSup,
 # configs/packnet/README.md): 0.1 * mean_j | ||t_pred_j|| - ||t_gt_j|| |
@@ -6,7 +6,7 @@
 # videos carry (oxts/data/<%010d>.txt, the exact poses; KITTI raw has the
 # same files). Run:
 #   python tools/train.py configs/mixed/fumet_velsup_synthroad.py
-_base_ = ['../fumet/fumet_r18_synthroad.py']
+_base_ = ['../fumet/fumet_r18_synthroad_full.py']
 height, width = 96, 320
 data_size = (192, 640)  # = synth_cfg['size'] of synthroad.py
 model = dict(losses=dict(

@@ -10,11 +10,20 @@
 #   python tools/train.py configs/packnet/velsup_resnet18_synthroad.py
 _base_ = ['../fumet/fumet_r18_synthroad.py']
 height, width = 96, 320
-model = dict(losses=dict(
-    camera_height=None,
-    car_height=None,
-    road_override=None,
-    velocity=dict(type='VelocitySupervisionLoss', loss_weight=0.1)))
+model = dict(
+    losses=dict(
+        camera_height=None,
+        car_height=None,
+        road_override=None,
+        velocity=dict(type='VelocitySupervisionLoss', loss_weight=0.1)),
+    # From scratch the depth learns only once the predicted motion points
+    # the right way (with a random direction the photometric loss drives the
+    # depth to either end of its range): the pose starts at slow forward
+    # driving, 0.3 m per frame, well below the drives' ~1 m, so that the
+    # velocity loss, not the start, sets the metric scale.
+    pose_net=dict(decoder=dict(init_translation=(0.0, 0.0, -0.3))),
+    # depth range 1-100 m: a fresh head (sigmoid 0.5) starts at ~2 m
+    min_depth=1.0)
 train_pipeline = [
     dict(type='LoadFrames'),
     dict(type='RandomFlip', prob=0.5),

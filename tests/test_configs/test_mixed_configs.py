@@ -12,6 +12,7 @@ from depthseg.engine import DepthRunner
 from depthseg.utils import disable_pretrained, register_all_modules
 
 ROOT = Path(__file__).resolve().parents[2]
+FUMET_FULL = ROOT / 'configs/fumet/fumet_r18_synthroad_full.py'
 ALL_MIXED = sorted((ROOT / 'configs' / 'mixed').glob('*.py'))
 # the KITTI mixes build in test_configs_build; each has a synthetic twin
 MIXED = [p for p in ALL_MIXED if p.stem.endswith('_synthroad')]
@@ -116,7 +117,7 @@ def test_new_mix_is_one_added_entry(synth_root, tmp_path):
     registered once."""
     path = tmp_path / 'my_mix.py'
     path.write_text(
-        f"_base_ = [{str(ROOT / 'configs/fumet/fumet_r18_synthroad.py')!r}]\n"
+        f"_base_ = [{str(FUMET_FULL)!r}]\n"
         "model = dict(losses=dict(\n"
         "    feature_metric=dict(type='FeatureMetricLoss', autoencoder=dict(\n"
         "        type='FeatureNet', depth=18, pretrained=None,\n"

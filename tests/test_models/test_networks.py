@@ -114,6 +114,29 @@ def test_depth_decoder_init_disp():
         DepthDecoder(encoder_depth=18, init_disp=1.0)
 
 
+def test_pose_decoder_init_translation():
+    """init_translation sets the translation biases (in units of the
+    output, whatever translation_scale): with zero weights every pose is
+    exactly that translation and no rotation."""
+    feats = [torch.rand(2, c, 3, 10) for c in R18_CH]
+    pose = PoseDecoder(R18_CH, num_input_features=1,
+                       num_frames_to_predict_for=2, translation_scale=1.0,
+                       init_translation=(0.0, 0.1, -0.3))
+    torch.nn.init.zeros_(pose.net[3].weight)
+    axisangle, translation = pose([feats])
+    assert translation.shape == (2, 2, 1, 3)
+    assert torch.allclose(translation,
+                          torch.tensor([0.0, 0.1, -0.3]).expand(2, 2, 1, 3))
+    assert torch.all(axisangle.abs() < 0.01 * 0.1)  # PyTorch's bias init
+    scaled = PoseDecoder(R18_CH, num_input_features=1,
+                         num_frames_to_predict_for=2,
+                         init_translation=(0.0, 0.1, -0.3))  # scale 0.01
+    assert scaled.net[3].bias.view(2, 6)[0, 3:].tolist() == pytest.approx(
+        [0.0, 10.0, -30.0])
+    with pytest.raises(ValueError, match='3 numbers'):
+        PoseDecoder(R18_CH, num_input_features=1, init_translation=(1, 2))
+
+
 def test_heads_float32_under_autocast():
     """in_float32: disparities and pose vectors leave bf16 autocast as
     float32 (8 significant bits would shift the reprojection)."""

@@ -43,7 +43,8 @@ def test_benchmark_train_fp32_and_amp_side_by_side(tmp_path):
 def test_benchmark_loss_overhead_prints_figures(tmp_path):
     script = ROOT / 'tools' / 'analysis_tools' / 'benchmark_loss_overhead.py'
     output = finish(start([
-        script, ROOT / 'configs/fumet/fumet_r18_synthroad.py', '--iters', 1,
+        script, ROOT / 'configs/fumet/fumet_r18_synthroad_full.py',
+        '--iters', 1,
         '--warmup', 0, '--rounds', 1, '--batch-size', 2, '--height', 64,
         '--width', 192, '--threads', 1
     ], cwd=tmp_path), timeout=300)

@@ -50,8 +50,8 @@ randomness = dict(seed=0, deterministic=True)
 def _config(tmp_path, root, batch_size, name):
     path = tmp_path / name
     path.write_text(CONFIG.format(
-        base=str(ROOT / 'configs/fumet/fumet_r18_synthroad.py'), h=SIZE[0],
-        w=SIZE[1], synth=SYNTH, batch_size=batch_size, root=root))
+        base=str(ROOT / 'configs/fumet/fumet_r18_synthroad_full.py'),
+        h=SIZE[0], w=SIZE[1], synth=SYNTH, batch_size=batch_size, root=root))
     return path
 
 

@@ -23,6 +23,14 @@ class PoseDecoder(BaseModule):
             the original, as the rotation). A larger value lets a network
             trained from scratch reach metric motion (about 1 m per frame)
             in few iterations, for metric methods such as FUMET.
+        init_translation: start the translation of every predicted pose
+            near this (x, y, z) (the biases of the last convolution): e.g.
+            ``(0, 0, -0.3)``, slow forward driving, for velocity-supervised
+            training from scratch, whose depth learns only once the motion
+            has the right direction. The translation is that of the pose
+            between two frames in temporal order (earlier -> later: the
+            camera moves to −z in the later frame's view for a car driving
+            forward). None keeps PyTorch's initialisation.
 
     Modules: ``net`` = [squeeze (1×1), pose0 (3×3), pose1 (3×3), pose2
     (1×1, 6F outputs)], all with bias, as in Monodepth2's ``pose.pth``.
@@ -31,6 +39,7 @@ class PoseDecoder(BaseModule):
     def __init__(self, num_ch_enc: Sequence[int], num_input_features: int,
                  num_frames_to_predict_for: Optional[int] = None,
                  stride: int = 1, translation_scale: float = 0.01,
+                 init_translation: Optional[Sequence[float]] = None,
                  init_cfg=None):
         super().__init__(init_cfg)
         self.translation_scale = translation_scale
@@ -45,6 +54,14 @@ class PoseDecoder(BaseModule):
             nn.Conv2d(256, 256, 3, stride, 1),
             nn.Conv2d(256, 6 * num_frames_to_predict_for, 1),
         ])
+        if init_translation is not None:
+            if len(init_translation) != 3:
+                raise ValueError(f'PoseDecoder: init_translation must be 3 '
+                                 f'numbers (x, y, z), got {init_translation}')
+            with torch.no_grad():
+                bias = self.net[3].bias.view(num_frames_to_predict_for, 6)
+                bias[:, 3:] = torch.tensor(
+                    [float(v) / translation_scale for v in init_translation])
         self.relu = nn.ReLU()
 
     def forward(self, input_features: List[List[Tensor]]
