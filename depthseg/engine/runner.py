@@ -28,6 +28,10 @@ class DepthRunner(Runner):
     plain Python (no yapf pass, which takes seconds per call) and the
     system environment (compilers, CUDA, ...) is collected only with
     ``env_cfg.log_env=True``; the runtime settings are always logged.
+
+    Optimizers: a single optimizer config without a ``constructor`` is
+    built by :class:`DepthOptimWrapperConstructor` (torch's fused Adam,
+    AdamW and SGD step).
     """
 
     def __init__(self, *args, cfg=None, **kwargs):
@@ -36,6 +40,14 @@ class DepthRunner(Runner):
             # checkpoint save and visualizer config dump)
             object.__setattr__(cfg, '_format_python_code', False)
         super().__init__(*args, cfg=cfg, **kwargs)
+
+    def build_optim_wrapper(self, optim_wrapper):
+        if (isinstance(optim_wrapper, dict)
+                and isinstance(optim_wrapper.get('optimizer'), dict)
+                and 'constructor' not in optim_wrapper):
+            optim_wrapper = copy.copy(optim_wrapper)
+            optim_wrapper['constructor'] = 'DepthOptimWrapperConstructor'
+        return super().build_optim_wrapper(optim_wrapper)
 
     def _log_env(self, env_cfg: dict) -> None:
         if env_cfg.get('log_env', False):
