@@ -134,7 +134,8 @@ def test_pose_decoder_init_translation():
     assert scaled.net[3].bias.view(2, 6)[0, 3:].tolist() == pytest.approx(
         [0.0, 10.0, -30.0])
     with pytest.raises(ValueError, match='3 numbers'):
-        PoseDecoder(R18_CH, num_input_features=1, init_translation=(1, 2))
+        PoseDecoder(R18_CH, num_input_features=1,
+                    num_frames_to_predict_for=2, init_translation=(1, 2))
 
 
 def test_heads_float32_under_autocast():
