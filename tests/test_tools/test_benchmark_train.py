@@ -40,6 +40,29 @@ def test_benchmark_train_fp32_and_amp_side_by_side(tmp_path):
                      r'[+-][\d.]+ %$', output, re.M)
 
 
+def test_benchmark_train_over_seeds(tmp_path):
+    """--seeds: one fp32 and one amp run per seed, then the mean and spread
+    of the losses; the seed reaches the run (different initial weights)."""
+    config = write_toy_config(tmp_path)
+    output = finish(start([
+        BENCHMARK, config, '--iters', 1, '--warmup', 0, '--precision', 'both',
+        '--seeds', 0, 1, '--batch-size', 2, '--num-workers', 0,
+        '--skip-loading', '--cfg-options', 'model.noise=0'], cwd=tmp_path))
+    losses = {}
+    for precision in ('fp32', 'amp'):
+        for seed in (0, 1):
+            match = re.search(rf'^{precision} \(seed {seed}\): [\d.]+ img/s, '
+                              r'[\d.]+ s/step, loss ([\d.e+-]+), peak memory',
+                              output, re.M)
+            assert match, (precision, seed, output)
+            losses[precision, seed] = float(match[1])
+        assert re.search(rf'^{precision} loss over 2 seeds: mean [\d.e+-]+, '
+                         r'min [\d.e+-]+, max [\d.e+-]+$', output, re.M)
+    assert losses['fp32', 0] != losses['fp32', 1]
+    assert re.search(r'^amp speed-up: [\d.]+x per step; loss difference '
+                     r'[+-][\d.]+ %$', output, re.M)
+
+
 def test_benchmark_loss_overhead_prints_figures(tmp_path):
     script = ROOT / 'tools' / 'analysis_tools' / 'benchmark_loss_overhead.py'
     output = finish(start([

@@ -14,8 +14,11 @@ images/s per worker (iterating the dataloader alone) and the peak memory
 and GPU) side by side, each in its own process (its own peak memory), from
 the same seed and the same batches, and prints for each the step time,
 images/s, peak memory and the mean loss of the last timed steps, then the
-speed-up; ``--channels-last`` converts the model to channels-last memory
-format. On a GPU the same figures are CUDA's (synchronised timings,
+speed-up; ``--seeds 0 1 2 3`` does so for each seed and prints the mean and
+spread of both losses (one run per precision says little: from-scratch
+training is chaotic, float32 runs of two seeds differ by tens of percent
+after 200 steps); ``--channels-last`` converts the model to channels-last
+memory format. On a GPU the same figures are CUDA's (synchronised timings,
 ``max_memory_allocated``).
 """
 import argparse
@@ -62,6 +65,14 @@ def parse_args():
     parser.add_argument(
         '--channels-last', action='store_true',
         help='channels-last memory format for the model')
+    parser.add_argument(
+        '--seed', type=int,
+        help="randomness.seed (initial weights, data order); the config's "
+        'by default')
+    parser.add_argument(
+        '--seeds', type=int, nargs='+',
+        help="with --precision both: compare on each of these seeds and "
+        'print the mean and spread of the losses')
     parser.add_argument(
         '--skip-loading', action='store_true',
         help='do not time the dataloader alone')
@@ -142,37 +153,62 @@ FIGURES = re.compile(r'^train: (?P<ips>[\d.]+) img/s, '
 MEMORY = re.compile(r'^peak memory: (?P<mib>[\d.]+) MiB', re.M)
 
 
-def compare_precisions(argv):
-    """Run this script once per precision in its own process; print both
-    and the speed-up of --amp."""
-    base, skip = [], False
-    for arg in argv[1:]:
-        if skip or arg.startswith('--precision'):
-            skip = arg == '--precision'
-            continue
-        base.append(arg)
-    rows = {}
-    for precision in ('fp32', 'amp'):
-        out = subprocess.run(
-            [sys.executable, __file__, *base, '--precision', precision],
-            capture_output=True, text=True)
-        if out.returncode:
-            raise SystemExit(f'{precision} run failed:\n{out.stderr[-3000:]}')
-        fig, mem = FIGURES.search(out.stdout), MEMORY.search(out.stdout)
-        rows[precision] = (float(fig['ips']), float(fig['step']),
-                           float(fig['loss']), float(mem['mib']))
-        print(f'{precision}: {fig[0][len("train: "):]}, peak memory '
-              f'{mem["mib"]} MiB')
-    (_, s32, loss32, _), (_, samp, lossamp, _) = rows['fp32'], rows['amp']
-    print(f'amp speed-up: {s32 / samp:.2f}x per step; loss difference '
-          f'{100 * (lossamp - loss32) / loss32:+.2f} %')
+def run_precision(base, precision, seed=None):
+    """(images/s, s/step, loss, peak MiB, figures line) of one run of this
+    script in its own process."""
+    extra = [] if seed is None else ['--seed', str(seed)]
+    out = subprocess.run(
+        [sys.executable, __file__, *base, '--precision', precision, *extra],
+        capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f'{precision} run failed:\n{out.stderr[-3000:]}')
+    fig, mem = FIGURES.search(out.stdout), MEMORY.search(out.stdout)
+    return (float(fig['ips']), float(fig['step']), float(fig['loss']),
+            float(mem['mib']), f'{fig[0][len("train: "):]}, peak memory '
+            f'{mem["mib"]} MiB')
+
+
+def compare_precisions(argv, seeds=None):
+    """Run this script once per precision (and seed) in its own process;
+    print the figures, the speed-up of --amp and the loss difference."""
+    base, args = [], list(argv[1:])
+    while args:  # drop --precision X and --seeds S ...
+        arg = args.pop(0)
+        if arg == '--precision':
+            args.pop(0)
+        elif arg == '--seeds':
+            while args and args[0].lstrip('-').isdigit():
+                args.pop(0)
+        elif not arg.startswith(('--precision=', '--seeds=')):
+            base.append(arg)
+    rows = {'fp32': [], 'amp': []}
+    for seed in seeds or [None]:
+        for precision in rows:
+            row = run_precision(base, precision, seed)
+            rows[precision].append(row)
+            tag = '' if seed is None else f' (seed {seed})'
+            print(f'{precision}{tag}: {row[4]}', flush=True)
+    step32 = sum(r[1] for r in rows['fp32'])
+    stepamp = sum(r[1] for r in rows['amp'])
+    loss32 = [r[2] for r in rows['fp32']]
+    lossamp = [r[2] for r in rows['amp']]
+    mean32, meanamp = sum(loss32) / len(loss32), sum(lossamp) / len(lossamp)
+    print(f'amp speed-up: {step32 / stepamp:.2f}x per step; loss difference '
+          f'{100 * (meanamp - mean32) / mean32:+.2f} %')
+    if seeds:
+        for name, losses in (('fp32', loss32), ('amp', lossamp)):
+            print(f'{name} loss over {len(losses)} seeds: mean '
+                  f'{sum(losses) / len(losses):.6g}, min {min(losses):.6g}, '
+                  f'max {max(losses):.6g}')
 
 
 def main():
     args = parse_args()
     if args.precision == 'both':
-        compare_precisions(sys.argv)
+        compare_precisions(sys.argv, args.seeds)
         return
+    if args.seeds:
+        raise SystemExit('--seeds needs --precision both')
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         merge_cfg_options(cfg, args.cfg_options)
@@ -184,6 +220,8 @@ def main():
             cfg.train_dataloader.persistent_workers = False
     if args.precision == 'amp':
         enable_amp(cfg)
+    if args.seed is not None:
+        cfg.randomness = dict(cfg.get('randomness', {}), seed=args.seed)
     batch_size = cfg.train_dataloader.batch_size
     workers = cfg.train_dataloader.get('num_workers', 0)
 
