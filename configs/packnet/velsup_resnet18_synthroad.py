@@ -16,11 +16,11 @@ model = dict(
         car_height=None,
         road_override=None,
         velocity=dict(type='VelocitySupervisionLoss', loss_weight=0.1)),
-    # From scratch the depth learns only once the predicted motion points
-    # the right way (with a random direction the photometric loss drives the
-    # depth to either end of its range): the pose starts at slow forward
-    # driving, 0.3 m per frame, well below the drives' ~1 m, so that the
-    # velocity loss, not the start, sets the metric scale.
+    # the pose starts at slow forward driving, 0.3 m per frame, well below
+    # the drives' ~0.9 m, so that the velocity loss, not the start, sets the
+    # metric scale (a test of whether a wrong pose direction was what drove
+    # the depth to either end of its range: it was not, the depth still ran
+    # to the far end; configs/packnet/README.md)
     pose_net=dict(decoder=dict(init_translation=(0.0, 0.0, -0.3))),
     # depth range 1-100 m: a fresh head (sigmoid 0.5) starts at ~2 m
     min_depth=1.0)

@@ -24,10 +24,9 @@ class PoseDecoder(BaseModule):
             trained from scratch reach metric motion (about 1 m per frame)
             in few iterations, for metric methods such as FUMET.
         init_translation: start the translation of every predicted pose
-            near this (x, y, z) (the biases of the last convolution): e.g.
-            ``(0, 0, -0.3)``, slow forward driving, for velocity-supervised
-            training from scratch, whose depth learns only once the motion
-            has the right direction. The translation is that of the pose
+            near this (x, y, z) (the biases of the last convolution), e.g.
+            ``(0, 0, -0.3)``: slow forward driving, a motion prior for
+            training from scratch. The translation is that of the pose
             between two frames in temporal order (earlier -> later: the
             camera moves to −z in the later frame's view for a car driving
             forward). None keeps PyTorch's initialisation.
