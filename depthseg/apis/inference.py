@@ -12,6 +12,7 @@ from PIL import Image
 from torch import nn
 
 from depthseg.datasets.kitti import KITTI_K
+from depthseg.models.utils.layers import to_channels_last
 from depthseg.registry import MODELS
 from depthseg.structures import DepthDataSample
 from depthseg.utils import (disable_pretrained, merge_cfg_options,
@@ -102,6 +103,7 @@ def init_model(config: Union[str, Path, Config],
     downloaded). The checkpoint's keys and shapes are checked against the
     model before anything is loaded (``CheckpointMismatchError`` listing the
     differences). The returned model is in eval mode on ``device`` and has
+    its 4-D weights NHWC where ``cfg.channels_last`` says so, and has
     ``cfg`` (the config) and ``input_size`` ((H, W) of the network input:
     checkpoint meta first, else the config's ``ResizePyramid``; None if
     neither says).
@@ -132,6 +134,8 @@ def init_model(config: Union[str, Path, Config],
                 'training baseline. Use a stereo config (depth_scale=5.4) '
                 'for metres.')
     model.input_size = network_input_size(model.cfg, meta)
+    if model.cfg.get('channels_last', False):
+        to_channels_last(model)
     model.to(device)
     model.eval()
     return model

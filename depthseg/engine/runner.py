@@ -5,6 +5,7 @@ from collections import OrderedDict
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
+from depthseg.models.utils.layers import to_channels_last
 from depthseg.registry import RUNNERS
 
 #: mmengine's own default hooks (a config may set them to None)
@@ -29,6 +30,12 @@ class DepthRunner(Runner):
     system environment (compilers, CUDA, ...) is collected only with
     ``env_cfg.log_env=True``; the runtime settings are always logged.
 
+    Memory format: ``channels_last = True`` in the config (the default
+    runtime's setting) stores the model's 4-D weights NHWC
+    (:func:`~depthseg.models.utils.layers.to_channels_last`) before it is
+    wrapped, loaded or trained: faster convolutions on CPU (oneDNN) and
+    GPU, the same values.
+
     Optimizers: a single optimizer config without a ``constructor`` is
     built by :class:`DepthOptimWrapperConstructor` (torch's fused Adam,
     AdamW and SGD step).
@@ -40,6 +47,13 @@ class DepthRunner(Runner):
             # checkpoint save and visualizer config dump)
             object.__setattr__(cfg, '_format_python_code', False)
         super().__init__(*args, cfg=cfg, **kwargs)
+
+    def build_model(self, model):
+        model = super().build_model(model)
+        cfg = getattr(self, 'cfg', None)
+        if cfg is not None and cfg.get('channels_last', False):
+            to_channels_last(model)
+        return model
 
     def build_optim_wrapper(self, optim_wrapper):
         if (isinstance(optim_wrapper, dict)

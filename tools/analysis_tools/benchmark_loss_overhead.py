@@ -16,6 +16,8 @@ loss without the road override, and smoothness). h* is set (``--h-star``) so
 the outlier test and the camera-height loss run, as after epoch 1. Each
 measurement runs in its own process, alternating the two variants, so the
 peak memory of each is separate (max RSS on CPU, max allocated on CUDA).
+The model's 4-D weights are NHWC where the config's ``channels_last`` says
+so (``--cfg-options channels_last=False`` for NCHW), as in training.
 Prints seconds per step and peak memory of both (medians over the rounds)
 and the relative overheads.
 """
@@ -39,6 +41,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 
 import depthseg  # noqa: E402,F401
 from depthseg.models.utils.geometry import scale_intrinsics  # noqa: E402
+from depthseg.models.utils.layers import to_channels_last  # noqa: E402
 from depthseg.registry import MODELS  # noqa: E402
 from depthseg.utils.config import (CFG_OPTIONS_HELP,  # noqa: E402
                                    disable_pretrained, merge_cfg_options)
@@ -170,6 +173,8 @@ def measure(args) -> dict:
                             if loss and loss['type'] in args.baseline}
     torch.manual_seed(0)
     model = MODELS.build(model_cfg).to(device)
+    if cfg.get('channels_last', False):  # as DepthRunner
+        to_channels_last(model)
     for module in model.modules():
         if hasattr(module, 'h_star'):
             module.h_star.fill_(args.h_star)

@@ -17,9 +17,9 @@ images/s, peak memory and the mean loss of the last timed steps, then the
 speed-up; ``--seeds 0 1 2 3`` does so for each seed and prints the mean and
 spread of both losses (one run per precision says little: from-scratch
 training is chaotic, float32 runs of two seeds differ by tens of percent
-after 200 steps); ``--channels-last`` converts the model to channels-last
-memory format. On a GPU the same figures are CUDA's (synchronised timings,
-``max_memory_allocated``).
+after 200 steps); ``--channels-last on|off`` overrides the config's
+``channels_last`` (NHWC weights, on in the default runtime). On a GPU the
+same figures are CUDA's (synchronised timings, ``max_memory_allocated``).
 """
 import argparse
 import itertools
@@ -63,8 +63,8 @@ def parse_args():
         help="'amp': bfloat16 autocast (tools/train.py --amp); 'both': fp32 "
         'and amp side by side, each in its own process')
     parser.add_argument(
-        '--channels-last', action='store_true',
-        help='channels-last memory format for the model')
+        '--channels-last', choices=['on', 'off'],
+        help="NHWC weights (the config's channels_last by default)")
     parser.add_argument(
         '--seed', type=int,
         help="randomness.seed (initial weights, data order); the config's "
@@ -220,6 +220,8 @@ def main():
             cfg.train_dataloader.persistent_workers = False
     if args.precision == 'amp':
         enable_amp(cfg)
+    if args.channels_last is not None:
+        cfg.channels_last = args.channels_last == 'on'
     if args.seed is not None:
         cfg.randomness = dict(cfg.get('randomness', {}), seed=args.seed)
     batch_size = cfg.train_dataloader.batch_size
@@ -228,8 +230,6 @@ def main():
     with tempfile.TemporaryDirectory() as work_dir:
         torch.manual_seed(0)
         model, optim_wrapper, dataloader = build(cfg, work_dir)
-        if args.channels_last:
-            model.to(memory_format=torch.channels_last)
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
         train_s, loss = time_training(model, optim_wrapper,

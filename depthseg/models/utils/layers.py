@@ -1,5 +1,6 @@
 """Shared building blocks: Monodepth2's (spec §3.2; names match the original
 keys) and the stochastic depth of the Lite-Mono and VAN encoders."""
+import itertools
 from typing import Callable
 
 import torch
@@ -87,3 +88,20 @@ class DropPath(nn.Module):
 
     def extra_repr(self) -> str:
         return f'drop_prob={self.drop_prob}'
+
+
+def to_channels_last(module: nn.Module) -> nn.Module:
+    """Store every 4-D parameter and buffer of ``module`` channels-last
+    (NHWC), in place; returns ``module``.
+
+    oneDNN (CPU) and cuDNN pick faster convolution kernels for NHWC weights,
+    and the activations follow the weights. Unlike
+    ``module.to(memory_format=torch.channels_last)`` this leaves other
+    ranks alone (PackNet's 3-D convolutions have 5-D weights). Values are
+    unchanged; a state dict saved from it loads into a plain model.
+    """
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        if tensor.dim() == 4:
+            tensor.data = tensor.data.contiguous(
+                memory_format=torch.channels_last)
+    return module
