@@ -1,7 +1,7 @@
 # Quick start of metric depth (the README's command) on the built-in
 # synthetic driving videos: Monodepth2 R18 from scratch + FUMET's car-height
 # loss, monocular frames 0, -1, +1 at 96x320, batch 8, 10 epochs, bfloat16
-# networks (about 14 minutes on 2 CPU cores with AMX); then the test split
+# networks (about 15 minutes on 2 CPU cores with AMX); then the test split
 # WITHOUT median scaling next to the median-scaled row. The data are
 # rendered into data/synthroad on first use. Run:
 #   python tools/train.py configs/fumet/fumet_r18_synthroad.py

@@ -102,8 +102,8 @@ def init_model(config: Union[str, Path, Config],
     Every ``pretrained`` string of ``cfg.model`` is set to None (nothing is
     downloaded). The checkpoint's keys and shapes are checked against the
     model before anything is loaded (``CheckpointMismatchError`` listing the
-    differences). The returned model is in eval mode on ``device`` and has
-    its 4-D weights NHWC where ``cfg.channels_last`` says so, and has
+    differences). The returned model is in eval mode on ``device``, stores
+    its 4-D weights NHWC where ``cfg.channels_last`` says so and has
     ``cfg`` (the config) and ``input_size`` ((H, W) of the network input:
     checkpoint meta first, else the config's ``ResizePyramid``; None if
     neither says).

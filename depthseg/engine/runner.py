@@ -34,7 +34,7 @@ class DepthRunner(Runner):
     runtime's setting) stores the model's 4-D weights NHWC
     (:func:`~depthseg.models.utils.layers.to_channels_last`) before it is
     wrapped, loaded or trained: faster convolutions on CPU (oneDNN) and
-    GPU, the same values.
+    GPU, the same outputs up to float32 rounding.
 
     Optimizers: a single optimizer config without a ``constructor`` is
     built by :class:`DepthOptimWrapperConstructor` (torch's fused Adam,
@@ -50,8 +50,7 @@ class DepthRunner(Runner):
 
     def build_model(self, model):
         model = super().build_model(model)
-        cfg = getattr(self, 'cfg', None)
-        if cfg is not None and cfg.get('channels_last', False):
+        if self.cfg.get('channels_last', False):
             to_channels_last(model)
         return model
 

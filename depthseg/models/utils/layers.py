@@ -1,5 +1,6 @@
 """Shared building blocks: Monodepth2's (spec §3.2; names match the original
-keys) and the stochastic depth of the Lite-Mono and VAN encoders."""
+keys), the stochastic depth of the Lite-Mono and VAN encoders, and the
+channels-last weight layout."""
 import itertools
 from typing import Callable
 
@@ -97,8 +98,9 @@ def to_channels_last(module: nn.Module) -> nn.Module:
     oneDNN (CPU) and cuDNN pick faster convolution kernels for NHWC weights,
     and the activations follow the weights. Unlike
     ``module.to(memory_format=torch.channels_last)`` this leaves other
-    ranks alone (PackNet's 3-D convolutions have 5-D weights). Values are
-    unchanged; a state dict saved from it loads into a plain model.
+    ranks alone (PackNet's 3-D convolutions have 5-D weights). The stored
+    values are unchanged (outputs change only by float32 rounding); a state
+    dict saved from it loads into a plain model.
     """
     for tensor in itertools.chain(module.parameters(), module.buffers()):
         if tensor.dim() == 4:
