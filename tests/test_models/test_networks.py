@@ -156,18 +156,41 @@ def test_heads_float32_under_autocast():
     (18, torchvision.models.resnet18, R18_CH),
     (50, torchvision.models.resnet50, [64, 256, 512, 1024, 2048]),
 ])
-def test_encoder_keys_match_torchvision(depth, tv_model, channels):
-    encoder = ResnetEncoder(depth, pretrained=None)
+def test_encoder_matches_torchvision(depth, tv_model, channels):
+    """Our ResNet is torchvision's without importing it: same keys, the
+    same seeded random init (same draws, so the RNG ends in the same
+    state) and the same stage outputs."""
+    torch.manual_seed(7)
+    encoder = ResnetEncoder(depth, pretrained=None).eval()
+    after_ours = torch.rand(3)
+    torch.manual_seed(7)
+    ref = tv_model().eval()
+    assert torch.equal(torch.rand(3), after_ours)
     assert encoder.num_ch_enc == channels
-    ours = {k: v.shape for k, v in encoder.state_dict().items()}
-    theirs = {'encoder.' + k: v.shape
-              for k, v in tv_model().state_dict().items()}
-    assert ours == theirs
+    ours = encoder.state_dict()
+    theirs = {'encoder.' + k: v for k, v in ref.state_dict().items()}
+    assert list(ours) == list(theirs)
+    assert all(torch.equal(ours[k], theirs[k]) for k in ours)
     assert 'encoder.fc.weight' in ours
-    feats = encoder(torch.rand(1, 3, H, W))
+    img = torch.rand(1, 3, H, W)
+    feats = encoder(img)
+    x = ref.relu(ref.bn1(ref.conv1((img - 0.45) / 0.225)))
+    expected = [x]
+    x = ref.maxpool(x)
+    for layer in (ref.layer1, ref.layer2, ref.layer3, ref.layer4):
+        x = layer(x)
+        expected.append(x)
+    assert all(torch.equal(a, b) for a, b in zip(feats, expected))
     assert [f.shape[1] for f in feats] == channels
     assert [f.shape[2:] for f in feats] == [(H // 2**i, W // 2**i)
                                           for i in range(1, 6)]
+
+
+def test_encoder_imagenet_urls_match_torchvision():
+    from depthseg.models.backbones.resnet_encoder import RESNET_ARCHS
+    for depth, (_, _, url) in RESNET_ARCHS.items():
+        weights = getattr(torchvision.models, f'ResNet{depth}_Weights')
+        assert url == weights.IMAGENET1K_V1.url
 
 
 def test_encoder_normalises_input():

@@ -4,13 +4,13 @@ Random draws follow the original Monodepth2 item (spec §2.4): one Python
 ``random.random()`` per decision, one colour-jitter draw (torch RNG, as
 torchvision's ``ColorJitter.get_params``) per sample (quirk Q1). Resizing
 uses PIL LANCZOS, the filter formerly called ANTIALIAS (quirk Q3).
+torchvision is imported where the colour jitter first runs: its import
+(~1.5 s) would otherwise slow every start-up, evaluation included.
 """
 import random
 from typing import Optional
 
 import numpy as np
-import torchvision.transforms as T
-import torchvision.transforms.functional as TF
 from mmcv.transforms import BaseTransform
 from PIL import Image
 
@@ -111,7 +111,8 @@ class ColorJitter(BaseTransform):
     def __init__(self, brightness: float = 0.2, contrast: float = 0.2,
                  saturation: float = 0.2, hue: float = 0.1,
                  prob: float = 0.5, per_image: bool = False):
-        self._ranges = T.ColorJitter(brightness, contrast, saturation, hue)
+        from torchvision.transforms import ColorJitter
+        self._ranges = ColorJitter(brightness, contrast, saturation, hue)
         self.prob = prob
         self.per_image = per_image
 
@@ -119,7 +120,7 @@ class ColorJitter(BaseTransform):
         """One draw: ``order`` (permutation of 0..3 = brightness, contrast,
         saturation, hue) and the factors (None for a disabled op)."""
         r = self._ranges
-        order, b, c, s, h = T.ColorJitter.get_params(
+        order, b, c, s, h = r.get_params(
             r.brightness, r.contrast, r.saturation, r.hue)
         return dict(order=[int(i) for i in order], brightness=b, contrast=c,
                     saturation=s, hue=h)
@@ -127,6 +128,7 @@ class ColorJitter(BaseTransform):
     @staticmethod
     def apply(img: Image.Image, params: dict) -> Image.Image:
         """Apply a fixed jitter (from :meth:`get_params`) to a PIL image."""
+        import torchvision.transforms.functional as TF
         ops = ((TF.adjust_brightness, 'brightness'),
                (TF.adjust_contrast, 'contrast'),
                (TF.adjust_saturation, 'saturation'),

@@ -17,6 +17,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from depthseg.registry import MODELS
 from depthseg.utils.checkpoint import strip_ddp_prefix
 from .base_encoder import PretrainedEncoder
+from .res_blocks import BasicBlock, Bottleneck, conv3x3, make_res_layer
 
 #: HRNet-W18 stage configuration: (num_modules, num_blocks, num_channels).
 HRNET_W18_STAGES = {
@@ -29,69 +30,6 @@ HRNET_W18_STAGES = {
 HRNET_HEAD_PREFIXES = ('incre_modules.', 'downsamp_modules.', 'final_layer.',
                        'classifier.')
 HRNET_IMAGENET_FILE = 'HRNet_W18_C_cosinelr_cutmix_300epoch.pth.tar'
-
-
-def _conv3x3(in_ch: int, out_ch: int, stride: int = 1) -> nn.Conv2d:
-    return nn.Conv2d(in_ch, out_ch, 3, stride, 1, bias=False)
-
-
-class BasicBlock(nn.Module):
-    """ResNet basic block (keys ``conv1, bn1, conv2, bn2[, downsample]``)."""
-    expansion = 1
-
-    def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: Optional[nn.Module] = None):
-        super().__init__()
-        self.conv1 = _conv3x3(inplanes, planes, stride)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = _conv3x3(planes, planes)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = downsample
-
-    def forward(self, x: Tensor) -> Tensor:
-        residual = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + residual)
-
-
-class Bottleneck(nn.Module):
-    """ResNet bottleneck (keys ``conv1..3, bn1..3[, downsample]``)."""
-    expansion = 4
-
-    def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: Optional[nn.Module] = None):
-        super().__init__()
-        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = _conv3x3(planes, planes, stride)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-
-    def forward(self, x: Tensor) -> Tensor:
-        residual = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + residual)
-
-
-def _make_layer(block, inplanes: int, planes: int, blocks: int,
-                stride: int = 1) -> nn.Sequential:
-    downsample = None
-    if stride != 1 or inplanes != planes * block.expansion:
-        downsample = nn.Sequential(
-            nn.Conv2d(inplanes, planes * block.expansion, 1, stride,
-                      bias=False),
-            nn.BatchNorm2d(planes * block.expansion))
-    layers = [block(inplanes, planes, stride, downsample)]
-    layers += [block(planes * block.expansion, planes)
-               for _ in range(1, blocks)]
-    return nn.Sequential(*layers)
 
 
 class HighResolutionModule(nn.Module):
@@ -110,7 +48,7 @@ class HighResolutionModule(nn.Module):
         self.num_inchannels = list(num_channels)
         self.multi_scale_output = multi_scale_output
         self.branches = nn.ModuleList([
-            _make_layer(BasicBlock, c, c, n)
+            make_res_layer(BasicBlock, c, c, n)
             for c, n in zip(num_channels, num_blocks)
         ])
         self.fuse_layers = self._make_fuse_layers()
@@ -134,7 +72,7 @@ class HighResolutionModule(nn.Module):
                     for k in range(i - j):
                         last = k == i - j - 1
                         out = ch[i] if last else ch[j]
-                        layers = [_conv3x3(ch[j], out, 2),
+                        layers = [conv3x3(ch[j], out, 2),
                                   nn.BatchNorm2d(out)]
                         if not last:
                             layers.append(nn.ReLU(inplace=False))
@@ -176,7 +114,7 @@ class HighResolutionNet(nn.Module):
         self.conv2 = nn.Conv2d(64, 64, 3, 2, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = _make_layer(Bottleneck, 64, 64, 4)
+        self.layer1 = make_res_layer(Bottleneck, 64, 64, 4)
         pre = [256]
         for s in (2, 3, 4):
             num_modules, num_blocks, channels = stages[s]
@@ -203,7 +141,7 @@ class HighResolutionNet(nn.Module):
             if i < len(pre):
                 if c != pre[i]:
                     layers.append(nn.Sequential(
-                        _conv3x3(pre[i], c), nn.BatchNorm2d(c),
+                        conv3x3(pre[i], c), nn.BatchNorm2d(c),
                         nn.ReLU(inplace=True)))
                 else:
                     layers.append(None)
@@ -212,7 +150,7 @@ class HighResolutionNet(nn.Module):
                 for k in range(i + 1 - len(pre)):
                     out = c if k == i - len(pre) else pre[-1]
                     convs.append(nn.Sequential(
-                        _conv3x3(pre[-1], out, 2), nn.BatchNorm2d(out),
+                        conv3x3(pre[-1], out, 2), nn.BatchNorm2d(out),
                         nn.ReLU(inplace=True)))
                 layers.append(nn.Sequential(*convs))
         return nn.ModuleList(layers)

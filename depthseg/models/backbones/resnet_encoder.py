@@ -1,23 +1,25 @@
-"""Monodepth2 ResNet encoder (spec §3.1) on a torchvision ResNet."""
+"""Monodepth2 ResNet encoder (spec §3.1) on a ResNet in torchvision's
+layout (keys, init and ImageNet files; torchvision itself is not imported,
+which keeps ~1.5 s of its import out of every start-up)."""
 import os
 from typing import List, Optional
 
 import torch
-import torchvision.models as tvm
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
-from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from depthseg.registry import MODELS
 from .base_encoder import PretrainedEncoder
+from .res_blocks import BasicBlock, Bottleneck, make_res_layer
 
+_TV_URL = 'https://download.pytorch.org/models/'
 # depth -> (block, blocks per stage, torchvision V1 ImageNet weights)
 RESNET_ARCHS = {
-    18: (BasicBlock, (2, 2, 2, 2), tvm.ResNet18_Weights.IMAGENET1K_V1),
-    34: (BasicBlock, (3, 4, 6, 3), tvm.ResNet34_Weights.IMAGENET1K_V1),
-    50: (Bottleneck, (3, 4, 6, 3), tvm.ResNet50_Weights.IMAGENET1K_V1),
-    101: (Bottleneck, (3, 4, 23, 3), tvm.ResNet101_Weights.IMAGENET1K_V1),
-    152: (Bottleneck, (3, 8, 36, 3), tvm.ResNet152_Weights.IMAGENET1K_V1),
+    18: (BasicBlock, (2, 2, 2, 2), _TV_URL + 'resnet18-f37072fd.pth'),
+    34: (BasicBlock, (3, 4, 6, 3), _TV_URL + 'resnet34-b627a593.pth'),
+    50: (Bottleneck, (3, 4, 6, 3), _TV_URL + 'resnet50-0676ba61.pth'),
+    101: (Bottleneck, (3, 4, 23, 3), _TV_URL + 'resnet101-63fe2227.pth'),
+    152: (Bottleneck, (3, 8, 36, 3), _TV_URL + 'resnet152-394f9c45.pth'),
 }
 MULTI_IMAGE_DEPTHS = (18, 50)
 
@@ -32,13 +34,35 @@ def resnet_num_ch_enc(depth: int) -> List[int]:
     return [64] + [c * scale for c in (64, 128, 256, 512)]
 
 
-class ResNetMultiImageInput(tvm.ResNet):
-    """torchvision ResNet whose conv1 takes ``num_input_images`` RGB images
+class ResNetMultiImageInput(nn.Module):
+    """torchvision's ResNet (same keys, modules and seeded random init,
+    ``fc`` included) whose conv1 takes ``num_input_images`` RGB images
     stacked on channels (3n inputs); a replaced conv1 is kaiming-initialised
-    (fan_out, relu) like the other convolutions."""
+    (fan_out, relu) like the other convolutions. Has no forward: the
+    encoder runs its stages."""
 
     def __init__(self, block, layers, num_input_images: int = 1):
-        super().__init__(block, list(layers))
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3,
+                               bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        inplanes = 64
+        for i, (planes, blocks) in enumerate(zip((64, 128, 256, 512),
+                                                 layers)):
+            self.add_module(f'layer{i + 1}', make_res_layer(
+                block, inplanes, planes, blocks, stride=1 if i == 0 else 2))
+            inplanes = planes * block.expansion
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * block.expansion, 1000)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out',
+                                        nonlinearity='relu')
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
         if num_input_images == 1:
             return
         self.conv1 = nn.Conv2d(3 * num_input_images, 64, kernel_size=7,
@@ -66,7 +90,7 @@ class ResnetEncoder(PretrainedEncoder):
             statistics) while the module is in training mode.
         init_cfg: mmengine init config; exclusive with ``pretrained``.
 
-    The torchvision ResNet is the attribute ``encoder`` (keys
+    The ResNet is the attribute ``encoder`` (keys
     ``encoder.conv1.weight``, …, including the unused, frozen ``encoder.fc``).
     """
 
@@ -114,7 +138,7 @@ class ResnetEncoder(PretrainedEncoder):
 
     def _fetch_imagenet(self) -> dict:
         """torchvision V1 ImageNet state dict (hub cache, else download)."""
-        url = RESNET_ARCHS[self.depth][2].url
+        url = RESNET_ARCHS[self.depth][2]
         try:
             name = os.path.basename(url)
             path = os.path.join(torch.hub.get_dir(), 'checkpoints', name)
