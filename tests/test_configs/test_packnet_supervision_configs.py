@@ -131,6 +131,24 @@ def test_fumet_velsup_mix_trains(synth_root, tmp_path):
         'VelocitySupervisionLoss'
 
 
+def test_velsup_resnet18_synthroad_trains(synth_root, tmp_path):
+    """The speed-only quick start: its own 64x192 pipelines, no FUMET
+    loss, the velocity loss on the oxts poses."""
+    cfg = Config.fromfile(str(PACKNET / 'velsup_resnet18_synthroad.py'))
+    assert [k for k, v in cfg.model.losses.items() if v is not None] == [
+        'photometric', 'smooth', 'velocity']
+    assert cfg.train_cfg.max_epochs == 24
+    for loader in ('train_dataloader', 'val_dataloader'):
+        resize = [step for step in cfg[loader].dataset.pipeline
+                  if step['type'] == 'ResizePyramid']
+        assert (resize[0]['height'], resize[0]['width']) == (64, 192)
+    runner = runner_for(cfg, tmp_path, synth_root)
+    runner.train()
+    assert runner.iter == 2
+    assert finite(runner, 'loss_velocity') and finite(runner,
+                                                      'loss_photometric')
+
+
 def packnet_synth_cfg():
     cfg = Config.fromfile(str(PACKNET / 'packnet01_synthroad.py'))
     cfg.train_dataloader.batch_size = 2
